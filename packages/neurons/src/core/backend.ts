@@ -1,0 +1,131 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { BackendError, ConfigError } from './errors';
+import { ensureGradients } from './gradients';
+
+/** Backends spiketrack runs on. `tensorflow` is tfjs-node(-gpu), when the user has installed it. */
+export type BackendName = 'webgpu' | 'wasm' | 'cpu' | 'tensorflow';
+
+export const BACKEND_NAMES: readonly BackendName[] = ['webgpu', 'wasm', 'cpu', 'tensorflow'];
+
+/** What {@link selectBackend} chose, and why the others were passed over. */
+export interface BackendSelection {
+  backend: BackendName;
+  /** The adapter's description for WebGPU (vendor / architecture / device), when known. */
+  adapter?: string;
+  /** Backends tried before the chosen one, with the reason each was skipped. */
+  skipped: { backend: BackendName; reason: string }[];
+}
+
+type Loader = () => Promise<unknown>;
+
+/**
+ * Loaders of the backend packages. They are dynamic imports so that the packages stay optional
+ * peers: only the backend that is used needs to be installed. The `/node` entry replaces the
+ * WebGPU loader with one that sets up Dawn first.
+ */
+const loaders: Record<BackendName, Loader> = {
+  cpu: () => import('@tensorflow/tfjs-backend-cpu'),
+  wasm: () => import('@tensorflow/tfjs-backend-wasm'),
+  webgpu: async () => {
+    if (typeof navigator === 'undefined' || !(navigator as { gpu?: unknown }).gpu) {
+      throw new BackendError(
+        'WebGPU is not available: navigator.gpu is undefined (in Node, import selectBackend from "@spiketrack/neurons/node", which sets up Dawn through the optional "webgpu" package)',
+      );
+    }
+    return import('@tensorflow/tfjs-backend-webgpu');
+  },
+  tensorflow: async () => {
+    // Optional and not declared: loaded only if the user installed it.
+    const names = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
+    const errors: string[] = [];
+    for (const n of names) {
+      try {
+        return await import(/* @vite-ignore */ n);
+      } catch (e) {
+        errors.push(`${n}: ${(e as Error).message.split('\n')[0]}`);
+      }
+    }
+    throw new BackendError(
+      `the 'tensorflow' backend needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu installed (${errors.join('; ')})`,
+    );
+  },
+};
+
+/** Replaces how a backend's package is loaded (used by the `/node` entry for Dawn). */
+export function setBackendLoader(name: BackendName, loader: Loader): void {
+  loaders[name] = loader;
+}
+
+/** Describes the WebGPU adapter tfjs uses, if any. */
+function describeWebGPUAdapter(): string | undefined {
+  try {
+    const backend = tf.backend() as unknown as { adapterInfo?: Record<string, unknown> };
+    const info = backend.adapterInfo;
+    if (!info) return undefined;
+    const parts = ['vendor', 'architecture', 'device', 'description']
+      .map((k) => info[k])
+      .filter((v): v is string => typeof v === 'string' && v.length > 0);
+    return parts.join(' / ') || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function trySet(name: BackendName): Promise<void> {
+  try {
+    await loaders[name]();
+  } catch (e) {
+    if (e instanceof BackendError) throw e;
+    throw new BackendError(`cannot load the '${name}' backend: ${(e as Error).message}`);
+  }
+  const registryName = name;
+  if (!tf.findBackendFactory(registryName)) {
+    throw new BackendError(`the '${name}' backend did not register with tfjs-core (is a second copy of tfjs-core installed?)`);
+  }
+  let ok = false;
+  let cause = '';
+  try {
+    ok = await tf.setBackend(registryName);
+  } catch (e) {
+    cause = (e as Error).message;
+  }
+  if (!ok) {
+    tf.removeBackend(registryName);
+    const hint =
+      name === 'webgpu'
+        ? 'no WebGPU adapter was found (in Node, install a Vulkan driver: see PLATFORM notes in the README)'
+        : 'initialization failed';
+    throw new BackendError(`the '${name}' backend could not start: ${hint}${cause ? ` (${cause})` : ''}`);
+  }
+  await tf.ready();
+  await ensureGradients();
+}
+
+/**
+ * Sets the tfjs backend.
+ *
+ * `auto` tries WebGPU, then tfjs-node(-gpu), then wasm, then cpu, and reports what it chose and
+ * why it skipped the others. A named backend that cannot start throws a {@link BackendError}.
+ */
+export async function selectBackend(name: BackendName | 'auto' = 'auto'): Promise<BackendSelection> {
+  if (name !== 'auto' && !BACKEND_NAMES.includes(name)) {
+    throw new ConfigError(`unknown backend '${name as string}'; expected one of auto, ${BACKEND_NAMES.join(', ')}`);
+  }
+  const order: BackendName[] = name === 'auto' ? ['webgpu', 'tensorflow', 'wasm', 'cpu'] : [name];
+  const skipped: BackendSelection['skipped'] = [];
+  for (const b of order) {
+    try {
+      await trySet(b);
+      const selection: BackendSelection = { backend: b, skipped };
+      if (b === 'webgpu') {
+        const adapter = describeWebGPUAdapter();
+        if (adapter) selection.adapter = adapter;
+      }
+      return selection;
+    } catch (e) {
+      if (name !== 'auto') throw e;
+      skipped.push({ backend: b, reason: (e as Error).message });
+    }
+  }
+  throw new BackendError(`no backend could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
+}

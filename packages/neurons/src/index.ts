@@ -1,0 +1,27 @@
+/**
+ * `@spiketrack/neurons`: the spiking foundation of spiketrack. Browser-safe; Node-only code is in
+ * `@spiketrack/neurons/node`, the tfjs-layers adapters in `@spiketrack/neurons/layers`.
+ */
+export { type BackendName, type BackendSelection, BACKEND_NAMES, selectBackend } from './core/backend';
+export { BackendError, CheckpointError, ConfigError, ShapeError, SpikeTrackError } from './core/errors';
+export { assertGradients, ensureGradients, hasGradients } from './core/gradients';
+export { fromTorchLayout, TORCH_LAYOUTS, type TorchLayout, toTorchLayout, torchShapeOf } from './core/layout';
+export {
+  type BufferOptions,
+  type ForwardHook,
+  type LoadReport,
+  Module,
+  type ParamOptions,
+  type StateDict,
+  type StateDictLayout,
+} from './core/module';
+export {
+  isRecordingOps,
+  type OpKind,
+  type OpRecord,
+  type OpRecorder,
+  recordOp,
+  startOpRecorder,
+  withOpRecorder,
+} from './core/op-recorder';
+export { assertRank, assertSameShape, assertShape, type DimSpec, formatShape } from './core/shape';

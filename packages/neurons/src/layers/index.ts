@@ -1,0 +1,4 @@
+/**
+ * `@spiketrack/neurons/layers`: tfjs-layers adapters (registered for serialization at import).
+ */
+export {};

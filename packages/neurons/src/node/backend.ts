@@ -1,0 +1,31 @@
+import {
+  type BackendName,
+  type BackendSelection,
+  selectBackend as selectBackendCore,
+  setBackendLoader,
+} from '../core/backend';
+import { BackendError } from '../core/errors';
+import { installNodeWebGPU, probeWebGPUAdapter } from './webgpu-setup';
+
+setBackendLoader('webgpu', async () => {
+  if (!(await installNodeWebGPU())) {
+    throw new BackendError("WebGPU in Node needs the optional 'webgpu' package (npm i webgpu) and a Vulkan driver");
+  }
+  const adapter = await probeWebGPUAdapter();
+  if (!adapter) {
+    throw new BackendError(
+      'no WebGPU adapter was found by Dawn. Without a GPU, install a Vulkan driver that Dawn accepts, e.g. Debian: apt-get install -y chromium libvulkan1 (SwiftShader), or set VK_ICD_FILENAMES',
+    );
+  }
+  return import('@tensorflow/tfjs-backend-webgpu');
+});
+
+/**
+ * {@link selectBackendCore | selectBackend} for Node: WebGPU goes through Dawn (the optional
+ * `webgpu` package) with a Vulkan driver, found automatically where Debian's SwiftShader is installed.
+ */
+export function selectBackend(name: BackendName | 'auto' = 'auto'): Promise<BackendSelection> {
+  return selectBackendCore(name);
+}
+
+export { installNodeWebGPU, probeWebGPUAdapter };
