@@ -25,3 +25,9 @@ export {
   withOpRecorder,
 } from './core/op-recorder';
 export { assertRank, assertSameShape, assertShape, type DimSpec, formatShape } from './core/shape';
+export { isSpikeSource, type SpikeSource } from './core/spike-source';
+export * from './io/index';
+export * from './monitor/index';
+export * from './neurons/index';
+export * from './nn/index';
+export * from './surrogates/index';

@@ -13,7 +13,7 @@ export type StateDictLayout = 'torch' | 'native';
  * A forward hook: called after every {@link Module.apply} with the module, its inputs and its
  * output. Tensors are only valid during the call (they may be disposed by the enclosing tidy).
  */
-export type ForwardHook = (module: Module, inputs: readonly unknown[], output: unknown) => void;
+export type ForwardHook = (module: Module<any, any>, inputs: readonly unknown[], output: unknown) => void;
 
 /** What {@link Module.loadStateDict} did. */
 export interface LoadReport {

@@ -1,0 +1,2 @@
+// Barrel of src/io (filled by its owner).
+export {};

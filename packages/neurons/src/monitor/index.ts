@@ -1,0 +1,2 @@
+// Barrel of src/monitor (filled by its owner).
+export {};

@@ -1,0 +1,2 @@
+// Barrel of src/neurons (filled by its owner).
+export {};

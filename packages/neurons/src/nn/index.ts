@@ -1,0 +1,2 @@
+// Barrel of src/nn (filled by its owner).
+export {};

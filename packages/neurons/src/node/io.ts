@@ -1,0 +1,2 @@
+// Node-only file IO (filled by the io owner).
+export {};

@@ -1,0 +1,2 @@
+// Barrel of src/surrogates (filled by its owner).
+export {};
