@@ -44,7 +44,12 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** Asserts elementwise closeness with a message that gives the worst index. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, what = 'values'): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  atol: number,
+  what = 'values',
+): void {
   expect(actual.length, `${what}: length`).toBe(expected.length);
   let worst = -1;
   let m = 0;

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, beforeEach } from 'vitest';
 import { selectBackend } from '../packages/neurons/src/node/index';
 
+tf.env().set('IS_TEST', true); // silences tfjs's 'install tfjs-node' banner
 const backend = (process.env.SPIKETRACK_BACKEND ?? 'cpu') as 'cpu' | 'wasm' | 'webgpu';
 let unavailable: string | null = null;
 
@@ -16,7 +17,9 @@ try {
   if (backend === 'webgpu' && process.env.CI !== 'true') {
     unavailable = (e as Error).message;
   } else {
-    throw new Error(`test backend '${backend}' is required here but could not start: ${(e as Error).message}`);
+    throw new Error(
+      `test backend '${backend}' is required here but could not start: ${(e as Error).message}`,
+    );
   }
 }
 

@@ -7,6 +7,7 @@ export { BackendError, CheckpointError, ConfigError, ShapeError, SpikeTrackError
 export { assertGradients, ensureGradients, hasGradients } from './core/gradients';
 export { fromTorchLayout, TORCH_LAYOUTS, type TorchLayout, toTorchLayout, torchShapeOf } from './core/layout';
 export {
+  type AnyModule,
   type BufferOptions,
   type ForwardHook,
   type LoadReport,

@@ -80,7 +80,9 @@ async function trySet(name: BackendName): Promise<void> {
   }
   const registryName = name;
   if (!tf.findBackendFactory(registryName)) {
-    throw new BackendError(`the '${name}' backend did not register with tfjs-core (is a second copy of tfjs-core installed?)`);
+    throw new BackendError(
+      `the '${name}' backend did not register with tfjs-core (is a second copy of tfjs-core installed?)`,
+    );
   }
   let ok = false;
   let cause = '';
@@ -109,7 +111,9 @@ async function trySet(name: BackendName): Promise<void> {
  */
 export async function selectBackend(name: BackendName | 'auto' = 'auto'): Promise<BackendSelection> {
   if (name !== 'auto' && !BACKEND_NAMES.includes(name)) {
-    throw new ConfigError(`unknown backend '${name as string}'; expected one of auto, ${BACKEND_NAMES.join(', ')}`);
+    throw new ConfigError(
+      `unknown backend '${name as string}'; expected one of auto, ${BACKEND_NAMES.join(', ')}`,
+    );
   }
   const order: BackendName[] = name === 'auto' ? ['webgpu', 'tensorflow', 'wasm', 'cpu'] : [name];
   const skipped: BackendSelection['skipped'] = [];
@@ -127,5 +131,7 @@ export async function selectBackend(name: BackendName | 'auto' = 'auto'): Promis
       skipped.push({ backend: b, reason: (e as Error).message });
     }
   }
-  throw new BackendError(`no backend could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
+  throw new BackendError(
+    `no backend could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`,
+  );
 }

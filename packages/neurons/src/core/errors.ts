@@ -17,7 +17,10 @@ export class CheckpointError extends SpikeTrackError {
   readonly unexpected: string[];
   /** Keys whose shapes differ: `key: expected [..], got [..]`. */
   readonly mismatched: string[];
-  constructor(message: string, details?: { missing?: string[]; unexpected?: string[]; mismatched?: string[] }) {
+  constructor(
+    message: string,
+    details?: { missing?: string[]; unexpected?: string[]; mismatched?: string[] },
+  ) {
     super(message);
     this.missing = details?.missing ?? [];
     this.unexpected = details?.unexpected ?? [];

@@ -52,7 +52,11 @@ export function fromTorchLayout(
 ): tf.Tensor {
   const rank = RANK[layout];
   const expected = torchShapeOf(nativeShape, layout);
-  if ((rank !== null && t.rank !== rank) || t.shape.some((d, i) => d !== expected[i]) || t.rank !== expected.length) {
+  if (
+    (rank !== null && t.rank !== rank) ||
+    t.shape.some((d, i) => d !== expected[i]) ||
+    t.rank !== expected.length
+  ) {
     throw new ShapeError(
       `${key}: expected torch shape ${formatShape(expected)} (${layout}), got ${formatShape(t.shape)}`,
     );

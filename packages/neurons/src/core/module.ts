@@ -13,7 +13,7 @@ export type StateDictLayout = 'torch' | 'native';
  * A forward hook: called after every {@link Module.apply} with the module, its inputs and its
  * output. Tensors are only valid during the call (they may be disposed by the enclosing tidy).
  */
-export type ForwardHook = (module: Module<any, any>, inputs: readonly unknown[], output: unknown) => void;
+export type ForwardHook = (module: AnyModule, inputs: readonly unknown[], output: unknown) => void;
 
 /** What {@link Module.loadStateDict} did. */
 export interface LoadReport {
@@ -51,6 +51,10 @@ interface BufferEntry {
 
 let variableCounter = 0;
 
+/** Any module, whatever its forward signature (for containers, hooks and walkers). */
+// biome-ignore lint/suspicious/noExplicitAny: a module of any signature
+export type AnyModule = Module<any, any>;
+
 /**
  * The base of every layer and network: it owns parameters (`tf.Variable`), buffers and child
  * modules under PyTorch-compatible names, so that `stateDict()` keys equal the reference's.
@@ -64,9 +68,9 @@ export abstract class Module<In extends unknown[] = [tf.Tensor], Out = tf.Tensor
   training = true;
   private readonly _params = new Map<string, ParamEntry>();
   private readonly _buffers = new Map<string, BufferEntry>();
-  private readonly _children = new Map<string, Module<any, any>>();
+  private readonly _children = new Map<string, AnyModule>();
   private readonly _hooks: ForwardHook[] = [];
-  private _parent: Module<any, any> | null = null;
+  private _parent: AnyModule | null = null;
   private _localName = '';
   private _disposed = false;
 
@@ -90,7 +94,11 @@ export abstract class Module<In extends unknown[] = [tf.Tensor], Out = tf.Tensor
   /** Registers a trainable parameter. Takes ownership of `init`. */
   protected param(name: string, init: tf.Tensor, opts: ParamOptions = {}): tf.Variable {
     this.assertFreeName(name);
-    const variable = tf.variable(init, opts.trainable ?? true, `${this.typeName}.${name}_${variableCounter++}`);
+    const variable = tf.variable(
+      init,
+      opts.trainable ?? true,
+      `${this.typeName}.${name}_${variableCounter++}`,
+    );
     if (variable !== (init as unknown)) init.dispose();
     this._params.set(name, { variable, layout: opts.layout ?? 'plain' });
     return variable;
@@ -126,7 +134,7 @@ export abstract class Module<In extends unknown[] = [tf.Tensor], Out = tf.Tensor
   }
 
   /** Registers a child module under `name` (a state-dict key segment, e.g. `'0'` or `'q_conv'`). */
-  protected child<M extends Module<any, any>>(name: string, m: M): M {
+  protected child<M extends AnyModule>(name: string, m: M): M {
     this.assertFreeName(name);
     this._children.set(name, m);
     if (!m._parent) {
@@ -168,15 +176,15 @@ export abstract class Module<In extends unknown[] = [tf.Tensor], Out = tf.Tensor
   }
 
   /** Direct children, by name. */
-  namedChildren(): Map<string, Module<any, any>> {
+  namedChildren(): Map<string, AnyModule> {
     return new Map(this._children);
   }
 
   /** This module and all descendants, by dotted path (`''` for this one). Shared modules appear once. */
-  namedModules(prefix = ''): Map<string, Module<any, any>> {
-    const out = new Map<string, Module<any, any>>();
-    const seen = new Set<Module<any, any>>();
-    const walk = (m: Module<any, any>, p: string) => {
+  namedModules(prefix = ''): Map<string, AnyModule> {
+    const out = new Map<string, AnyModule>();
+    const seen = new Set<AnyModule>();
+    const walk = (m: AnyModule, p: string) => {
       if (seen.has(m)) return;
       seen.add(m);
       out.set(p, m);
@@ -218,12 +226,25 @@ export abstract class Module<In extends unknown[] = [tf.Tensor], Out = tf.Tensor
 
   private stateEntries(): Map<
     string,
-    { tensor: tf.Tensor; layout: TorchLayout; owner: Module<any, any>; name: string; kind: 'param' | 'buffer'; torchDtype?: 'int64' }
+    {
+      tensor: tf.Tensor;
+      layout: TorchLayout;
+      owner: AnyModule;
+      name: string;
+      kind: 'param' | 'buffer';
+      torchDtype?: 'int64';
+    }
   > {
     const out = new Map();
     for (const [p, m] of this.namedModules()) {
       for (const [n, e] of m._params) {
-        out.set(p ? `${p}.${n}` : n, { tensor: e.variable, layout: e.layout, owner: m, name: n, kind: 'param' });
+        out.set(p ? `${p}.${n}` : n, {
+          tensor: e.variable,
+          layout: e.layout,
+          owner: m,
+          name: n,
+          kind: 'param',
+        });
       }
       for (const [n, e] of m._buffers) {
         if (!e.persistent) continue;
@@ -380,5 +401,7 @@ export abstract class Module<In extends unknown[] = [tf.Tensor], Out = tf.Tensor
 }
 
 function preview(items: string[], n = 8): string {
-  return items.length <= n ? items.join(', ') : `${items.slice(0, n).join(', ')}, … (+${items.length - n} more)`;
+  return items.length <= n
+    ? items.join(', ')
+    : `${items.slice(0, n).join(', ')}, … (+${items.length - n} more)`;
 }

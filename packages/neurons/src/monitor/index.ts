@@ -1,2 +1,6 @@
-// Barrel of src/monitor (filled by its owner).
-export {};
+export {
+  type FiringRateEntry,
+  FiringRateMonitor,
+  type FiringRateMonitorOptions,
+  type FiringRateReport,
+} from './firing-rate-monitor';

@@ -9,7 +9,9 @@ import { installNodeWebGPU, probeWebGPUAdapter } from './webgpu-setup';
 
 setBackendLoader('webgpu', async () => {
   if (!(await installNodeWebGPU())) {
-    throw new BackendError("WebGPU in Node needs the optional 'webgpu' package (npm i webgpu) and a Vulkan driver");
+    throw new BackendError(
+      "WebGPU in Node needs the optional 'webgpu' package (npm i webgpu) and a Vulkan driver",
+    );
   }
   const adapter = await probeWebGPUAdapter();
   if (!adapter) {

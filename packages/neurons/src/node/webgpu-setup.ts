@@ -30,7 +30,10 @@ export function installNodeWebGPU(): Promise<boolean> {
       mod = (await import(/* @vite-ignore */ 'webgpu')) as typeof mod;
     } catch (e) {
       const msg = (e as Error).message;
-      if (/Cannot find (package|module) 'webgpu'/.test(msg) || (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') {
+      if (
+        /Cannot find (package|module) 'webgpu'/.test(msg) ||
+        (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND'
+      ) {
         return false;
       }
       throw new BackendError(`cannot load Dawn from the 'webgpu' package: ${msg}`);
@@ -54,5 +57,8 @@ export async function probeWebGPUAdapter(): Promise<string | null> {
   const adapter = (await gpu?.requestAdapter()) as { info?: Record<string, string> } | null | undefined;
   if (!adapter) return null;
   const info = adapter.info ?? {};
-  return [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' / ') || 'unknown adapter';
+  return (
+    [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' / ') ||
+    'unknown adapter'
+  );
 }
