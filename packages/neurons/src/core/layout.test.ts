@@ -35,7 +35,7 @@ describe('torch layouts', () => {
     const n = fromTorchLayout(t, 'oihw', [2, 2, 3, 2]);
     const tv = (await t.array()) as number[][][][];
     const nv = (await n.array()) as number[][][][];
-    expect(nv[1][0][2]![1]).toBe(tv[1][2][1]![0]);
+    expect(nv[1]?.[0]?.[2]?.[1]).toBe(tv[1]?.[2]?.[1]?.[0]);
     tf.dispose([t, n]);
   });
 
