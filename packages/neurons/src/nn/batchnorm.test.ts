@@ -177,8 +177,8 @@ describe('BatchNorm2d', () => {
       dw[i % c]! += rs[i]! * (xs[i]! - rm[i % c]!) * invStd[i % c]!;
       db[i % c]! += rs[i]!;
     }
-    expectClose(await grads[bn.weight.name]!.data(), dw, 1e-4, 'dL/dweight');
-    expectClose(await grads[bn.bias.name]!.data(), db, 1e-5, 'dL/dbias');
+    expectClose(await grads[(bn.weight as tf.Variable).name]!.data(), dw, 1e-4, 'dL/dweight');
+    expectClose(await grads[(bn.bias as tf.Variable).name]!.data(), db, 1e-5, 'dL/dbias');
     expectClose(
       await dx.data(),
       Array.from(rs, (v, i) => v * w[i % c]! * invStd[i % c]!),
@@ -221,8 +221,8 @@ describe('BatchNorm2d', () => {
         (wv[i % c]! * inv[i % c]! * (s.n * rs[i]! - sumDy[i % c]! - xhat[i]! * sumDyXhat[i % c]!)) / s.n,
     );
     expectClose(dx, dxRef, 1e-4, 'dL/dx');
-    expectClose(await grads[bn.weight.name]!.data(), sumDyXhat, 1e-4, 'dL/dweight');
-    expectClose(await grads[bn.bias.name]!.data(), sumDy, 1e-5, 'dL/dbias');
+    expectClose(await grads[(bn.weight as tf.Variable).name]!.data(), sumDyXhat, 1e-4, 'dL/dweight');
+    expectClose(await grads[(bn.bias as tf.Variable).name]!.data(), sumDy, 1e-5, 'dL/dbias');
     // finite differences on one input element (the loss is smooth in x)
     const h = 1e-2;
     const at = 7;
