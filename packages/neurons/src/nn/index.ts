@@ -25,7 +25,7 @@ export {
   type Conv2dOptions,
   type Conv2dPadding,
   conv2dNhwc,
-  type Pair,
+  type Pair as ConvPair,
   type PaddingPairs,
 } from './conv';
 export { biasUniform, kaimingUniform } from './init';
