@@ -27,6 +27,8 @@ export function backendProjects(dir: string) {
     resolve: { alias },
     test: {
       passWithNoTests: true,
+      // tfjs's "install tfjs-node" banner is noise in every test file
+      onConsoleLog: (log: string) => !log.includes('looks like you are running TensorFlow.js in Node.js'),
       projects: backends.map((backend) => ({
         resolve: { alias },
         test: {

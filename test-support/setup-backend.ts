@@ -7,7 +7,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, beforeEach } from 'vitest';
 import { selectBackend } from '../packages/neurons/src/node/index';
 
-tf.env().set('IS_TEST', true); // silences tfjs's 'install tfjs-node' banner
 const backend = (process.env.SPIKETRACK_BACKEND ?? 'cpu') as 'cpu' | 'wasm' | 'webgpu';
 let unavailable: string | null = null;
 
