@@ -1,3 +1,3 @@
-import { backendProjects } from '../../vitest.shared';
+import { backendProjects } from '../../vitest.shared.ts';
 
 export default backendProjects(import.meta.dirname);
