@@ -1,2 +1,64 @@
-// Barrel of src/io (filled by its owner).
-export {};
+// Barrel of src/io: safetensors and safe PyTorch checkpoint reading (browser-safe).
+export {
+  bfloat16ToFloat32,
+  crc32,
+  float32ToBfloat16,
+  float32ToHalf,
+  float32ToHalfBits,
+  halfToFloat32,
+  type NumericArray,
+} from './binary';
+export { detectWeightFormat, readWeights, type WeightFileContents, type WeightFormat } from './format';
+export {
+  describeValue,
+  findPlaceholders,
+  PickleBuiltin,
+  type PickleCallKind,
+  type PickleContext,
+  PickleGlobal,
+  PickleObject,
+  pickleOpcodeName,
+  pickleState,
+  pythonDataGlobals,
+  type UnpickleOptions,
+  type UnpickleResult,
+  unpickle,
+  walkPickle,
+} from './pickle';
+export {
+  type DecodedValues,
+  decodeSafetensor,
+  type EncodableTensor,
+  encodeSafetensors,
+  type ParsedSafetensors,
+  parseSafetensors,
+  readSafetensors,
+  SAFETENSORS_DTYPE_SIZE,
+  type SafetensorsContents,
+  type SafetensorsDtype,
+  type SafetensorsEntry,
+  type SourceOptions,
+  type WriteSafetensorsOptions,
+  writeSafetensors,
+} from './safetensors';
+export {
+  findStateDict,
+  isLegacyTorchFile,
+  readTorchCheckpoint,
+  readTorchPickle,
+  TORCH_PICKLE_ALLOWLIST,
+  type TorchCheckpoint,
+  type TorchCheckpointOptions,
+  type TorchDtype,
+  TorchDtypeConstant,
+  type TorchPickle,
+  type TorchPickleOptions,
+  TorchStorage,
+  TorchStorageType,
+  TorchTensorRef,
+  type TorchValues,
+  torchDtypeSize,
+  torchRefToTensor,
+  torchValuesForTf,
+} from './torch';
+export { isZip, readZip, ZipArchive, type ZipEntry, type ZipOptions } from './zip';
