@@ -60,7 +60,7 @@ describe('tfjs-layers adapters', () => {
     h = new SpikeLIF({
       learnableTau: true,
       tau: 3,
-      learnableThreshold: true,
+      learnThreshold: true,
       surrogate: { name: 'triangle', params: { gamma: 0.5 } },
     }).apply(h) as tfl.SymbolicTensor;
     h = new SpikeIF({ reset: 'soft' }).apply(h) as tfl.SymbolicTensor;

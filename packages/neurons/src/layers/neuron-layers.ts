@@ -19,7 +19,7 @@ export interface FireLayerArgs extends SpikingLayerArgs {
   /** Threshold V_th (default 1). */
   vThreshold?: number;
   /** Learn V_th as a scalar weight `v_threshold` (default false). */
-  learnableThreshold?: boolean;
+  learnThreshold?: boolean;
   /** `'hard'` (default), `'soft'` or `'none'`. */
   reset?: ResetMode;
   /** V_reset of the hard reset (default 0). */
@@ -50,7 +50,7 @@ abstract class FireLayer extends SpikingLayer {
     const name = this.getClassName();
     this.fire = {
       vThreshold: args.vThreshold ?? 1,
-      learnableThreshold: args.learnableThreshold ?? false,
+      learnThreshold: args.learnThreshold ?? false,
       reset: args.reset ?? 'hard',
       vReset: args.vReset ?? 0,
       detachReset: args.detachReset ?? false,
@@ -61,7 +61,7 @@ abstract class FireLayer extends SpikingLayer {
   }
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
-    if (this.fire.learnableThreshold) {
+    if (this.fire.learnThreshold) {
       this.threshold = this.addWeight(
         'v_threshold',
         [],
@@ -87,7 +87,7 @@ abstract class FireLayer extends SpikingLayer {
     return {
       ...super.getConfig(),
       vThreshold: this.fire.vThreshold,
-      learnableThreshold: this.fire.learnableThreshold,
+      learnThreshold: this.fire.learnThreshold,
       reset: this.fire.reset,
       vReset: this.fire.vReset,
       detachReset: this.fire.detachReset,
