@@ -196,7 +196,8 @@ export function scanTime<S>(
 ): tf.Tensor {
   const xf = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
   const front = axis === 0 ? xf : tf.transpose(xf, permToFront(x.rank, axis));
-  const steps = tf.unstack(front, 0);
+  // tfjs's Unpack gradient fails for a single output (it stacks a lone tensor), so T = 1 reshapes.
+  const steps = front.shape[0] === 1 ? [tf.reshape(front, front.shape.slice(1))] : tf.unstack(front, 0);
   let state: S | null = null;
   const out: tf.Tensor[] = [];
   for (let t = 0; t < steps.length; t++) {

@@ -61,6 +61,20 @@ export function niLifOptions(where: string, opts: NiLifOptions) {
   return { levels: checkLevels(where, opts.levels ?? 4), timeAxis: checkTimeAxis(where, opts.timeAxis) };
 }
 
+/**
+ * Identity on `y` whose gradient also reaches `decayLogits` as zeros. A step that does not use the
+ * decay (the first) still connects it, so `tf.grads`/`variableGrads` give a zero gradient at T = 1
+ * (as the reference records) instead of throwing "no connection".
+ */
+const attachDecay = tf.customGrad((...args: unknown[]) => {
+  const y = args[0] as tf.Tensor;
+  const d = args[1] as tf.Tensor;
+  return {
+    value: tf.clone(y),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => [tf.clone(dy as tf.Tensor), tf.zerosLike(d)],
+  };
+}) as (y: tf.Tensor, d: tf.Tensor) => tf.Tensor;
+
 /** One NI-LIF step, not tidy. `decay` is `sigmoid(decayLogits)` (computed once per call). */
 function niLifStepCore(
   where: string,
@@ -68,6 +82,7 @@ function niLifStepCore(
   state: NiLifState | null | undefined,
   decay: () => tf.Tensor,
   levels: number,
+  connect: tf.Tensor | null,
 ): StepResult<NiLifState> {
   let mem: tf.Tensor;
   let step: number;
@@ -90,7 +105,8 @@ function niLifStepCore(
     mem = tf.clone(x); // the state must not alias the caller's input
     step = 0;
   }
-  const s = multiSpike(mem, levels);
+  const q = multiSpike(mem, levels);
+  const s = connect && !state ? attachDecay(q, connect) : q;
   // The state holds its own handle on the spikes, so disposing one does not dispose the other.
   return { spikes: s, state: { v: mem, spikes: tf.clone(s), step: step + 1 } };
 }
@@ -113,7 +129,8 @@ export function niLifImpl(
       sig ??= tf.sigmoid(decayLogits);
       return sig;
     };
-    return scanTime<NiLifState>(x, axis, (xt, st) => niLifStepCore(where, xt, st, decay, levels));
+    const connect = x.shape[axis] === 1 ? decayLogits : null;
+    return scanTime<NiLifState>(x, axis, (xt, st) => niLifStepCore(where, xt, st, decay, levels, connect));
   });
 }
 
@@ -143,7 +160,7 @@ export function niLifStepImpl(
   const { levels } = niLifOptions(where, opts);
   checkDecay(where, decayLogits);
   return runSingle(where, x, [], (xf) =>
-    niLifStepCore(where, xf, state, () => tf.sigmoid(decayLogits), levels),
+    niLifStepCore(where, xf, state, () => tf.sigmoid(decayLogits), levels, decayLogits),
   );
 }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { expectClose, expectNoLeak, readFixtureJson } from '../../../../test-support/helpers';
+import { expectClose, expectNoLeak, onWebGPU, readFixtureJson } from '../../../../test-support/helpers';
 import { ConfigError } from '../core/errors';
 import { fixtureTensor, fixtureValues, readF32Fixture } from '../neurons/fixtures.test-helper';
 import { multiSpike, quantize, spikeCount } from './quantize';
@@ -136,8 +136,17 @@ describe('quantizer', () => {
     const gm = tf.grad((v: tf.Tensor) => multiSpike(v))(x, dy);
     expectClose(await q.data(), fixtureValues(f, 'out.quant'), tol, 'out.quant');
     expectClose(await m.data(), fixtureValues(f, 'out.multispike'), tol, 'out.multispike');
-    expectClose(await gq.data(), fixtureValues(f, 'grad.quant_x'), tol, 'grad.quant_x');
-    expectClose(await gm.data(), fixtureValues(f, 'grad.multispike_x'), tol, 'grad.multispike_x');
+    // WebGPU flushes subnormals to zero once data is on the GPU, so the fixture's −2^-149 (a float
+    // neighbour of 0) is read as −0, which lies inside [0, 4]: the gradient passes there. That is
+    // the only deviation; it is asserted explicitly rather than skipped.
+    const xs = fixtureValues(f, 'in.x');
+    const dys = fixtureValues(f, 'in.grad_out');
+    const ftz = (ref: Float32Array, scale: number) =>
+      onWebGPU()
+        ? ref.map((r, i) => (xs[i] !== 0 && Math.abs(xs[i]!) < 2 ** -126 ? dys[i]! / scale : r))
+        : ref;
+    expectClose(await gq.data(), ftz(fixtureValues(f, 'grad.quant_x'), 1), tol, 'grad.quant_x');
+    expectClose(await gm.data(), ftz(fixtureValues(f, 'grad.multispike_x'), 4), tol, 'grad.multispike_x');
     await expectNoLeak(() => multiSpike(x));
     await expectNoLeak(() => tf.grad((v: tf.Tensor) => multiSpike(v))(x, dy));
     tf.dispose([x, dy, q, m, gq, gm]);
