@@ -99,6 +99,12 @@ export class PickleBuilder {
   setitems(): this {
     return this.raw(0x75);
   }
+  list(): this {
+    return this.raw(0x6c);
+  }
+  pop(): this {
+    return this.raw(0x30);
+  }
   append(): this {
     return this.raw(0x61);
   }
