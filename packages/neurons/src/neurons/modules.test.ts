@@ -114,7 +114,7 @@ describe('neuron modules', () => {
       const vars = [...m.trainableParameters().values()];
       expect(vars.length).toBe(1);
       const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(m.apply(x))) as tf.Scalar, vars);
-      const g = grads[vars[0].name]!;
+      const g = grads[(vars[0] as tf.Variable).name] as tf.Tensor;
       const gv = await g.data();
       expect(gv.every(Number.isFinite)).toBe(true);
       expect(gv.some((v) => v !== 0)).toBe(true);
