@@ -37,6 +37,7 @@ export const stopGradient: (x: tf.Tensor) => tf.Tensor = tf.customGrad((...args:
 // ---------------------------------------------------------------------------------------------
 // Option validation (ConfigError)
 
+/** A finite number, or ConfigError. */
 export function checkFinite(where: string, what: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) {
     throw new ConfigError(`${where}: ${what} must be a finite number, got ${String(v)}`);
@@ -44,12 +45,14 @@ export function checkFinite(where: string, what: string, v: unknown): number {
   return v;
 }
 
+/** A finite number > 0, or ConfigError. */
 export function checkPositive(where: string, what: string, v: unknown): number {
   const n = checkFinite(where, what, v);
   if (!(n > 0)) throw new ConfigError(`${where}: ${what} must be > 0, got ${n}`);
   return n;
 }
 
+/** An integer D >= 1, or ConfigError. */
 export function checkLevels(where: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
     throw new ConfigError(`${where}: levels D must be an integer >= 1, got ${String(v)}`);
@@ -57,6 +60,7 @@ export function checkLevels(where: string, v: unknown): number {
   return v;
 }
 
+/** A time constant τ >= 1, or ConfigError. */
 export function checkTau(where: string, v: unknown, what = 'tau'): number {
   const n = checkFinite(where, what, v);
   if (!(n >= 1)) {
@@ -65,6 +69,7 @@ export function checkTau(where: string, v: unknown, what = 'tau'): number {
   return n;
 }
 
+/** A known reset mode, or ConfigError. */
 export function checkReset(where: string, v: unknown): ResetMode {
   if (!RESET_MODES.includes(v as ResetMode)) {
     throw new ConfigError(
@@ -74,6 +79,7 @@ export function checkReset(where: string, v: unknown): ResetMode {
   return v as ResetMode;
 }
 
+/** A surrogate function (default sigmoid(4)), or ConfigError. */
 export function checkSurrogate(where: string, v: unknown): SurrogateFn {
   if (v === undefined) return defaultSurrogate;
   if (typeof v !== 'function') {
@@ -84,12 +90,14 @@ export function checkSurrogate(where: string, v: unknown): SurrogateFn {
   return v as SurrogateFn;
 }
 
+/** A boolean (default `dflt`), or ConfigError. */
 export function checkBool(where: string, what: string, v: unknown, dflt: boolean): boolean {
   if (v === undefined) return dflt;
   if (typeof v !== 'boolean') throw new ConfigError(`${where}: ${what} must be a boolean, got ${String(v)}`);
   return v;
 }
 
+/** An integer time axis (default 0), or ConfigError. */
 export function checkTimeAxis(where: string, v: unknown): number {
   if (v === undefined) return 0;
   if (typeof v !== 'number' || !Number.isInteger(v)) {

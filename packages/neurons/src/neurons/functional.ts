@@ -251,6 +251,7 @@ export function ifStep(
 // =============================================================================================
 // LIF
 
+/** LIF parameters and step function, errors naming `where`. */
 export function lifImpl(where: string, opts: LifOptions) {
   const f = resolveFire(where, opts, 'hard');
   const leak: Leak = { kind: 'tau', tau: checkTau(where, opts.tau ?? 2) };
@@ -291,6 +292,7 @@ export function plifInitW(tau0 = 2): number {
   return -Math.log(t - 1);
 }
 
+/** PLIF parameters and step function, errors naming `where`. */
 export function plifImpl(where: string, w: tf.Tensor, opts: PlifOptions) {
   assertTensor(where, w, 'w');
   const f = resolveFire(where, opts, 'hard');
@@ -328,6 +330,7 @@ export function plifStep(
 // =============================================================================================
 // ALIF
 
+/** ALIF parameters and step function, errors naming `where`. */
 export function alifImpl(where: string, opts: AlifOptions) {
   const f = resolveFire(where, opts, 'soft');
   const leak: Leak = { kind: 'tau', tau: checkTau(where, opts.tau ?? 2) };
@@ -380,6 +383,7 @@ export function alifStep(
 // =============================================================================================
 // I-LIF
 
+/** I-LIF parameters and step function, errors naming `where`. */
 export function iLifImpl(where: string, opts: ILifOptions) {
   if (opts === null || typeof opts !== 'object') throw new ConfigError(`${where}: options must be an object`);
   const tau = checkTau(where, opts.tau ?? 2);
