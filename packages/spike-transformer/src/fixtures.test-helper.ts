@@ -1,0 +1,118 @@
+/**
+ * Test-only: reads the reference unit fixtures (`units/<name>.safetensors` + `.json`) with a
+ * minimal F32 safetensors reader, and converts torch's time-first NCHW to our NHWC.
+ */
+import type { AnyModule } from '@spiketrack/neurons';
+import { refreshExactConstants } from '@spiketrack/neurons';
+import * as tf from '@tensorflow/tfjs-core';
+import { readFixtureBytes, readFixtureJson } from '../../../test-support/helpers';
+
+export interface FixtureTensor {
+  shape: number[];
+  values: Float32Array;
+}
+
+export interface UnitFixture {
+  name: string;
+  json: { what: string; tolerance: { abs: number }; tensors: Record<string, { shape: number[] }> };
+  tensors: Map<string, FixtureTensor>;
+}
+
+const cache = new Map<string, UnitFixture>();
+
+/** Reads `units/<name>` (cached). */
+export function readUnit(name: string): UnitFixture {
+  const hit = cache.get(name);
+  if (hit) return hit;
+  const bytes = readFixtureBytes(`units/${name}.safetensors`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = Number(view.getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  >;
+  const tensors = new Map<string, FixtureTensor>();
+  for (const [k, h] of Object.entries(header)) {
+    if (k === '__metadata__') continue;
+    if (h.dtype !== 'F32') throw new Error(`${name}: ${k} is ${h.dtype}, expected F32`);
+    const [a, b] = h.data_offsets;
+    const values = new Float32Array((b - a) / 4);
+    for (let i = 0; i < values.length; i++) values[i] = view.getFloat32(8 + n + a + 4 * i, true);
+    tensors.set(k, { shape: h.shape, values });
+  }
+  const unit = { name, json: readFixtureJson(`units/${name}.json`) as UnitFixture['json'], tensors };
+  cache.set(name, unit);
+  return unit;
+}
+
+function get(unit: UnitFixture, key: string): FixtureTensor {
+  const t = unit.tensors.get(key);
+  if (!t) throw new Error(`${unit.name}: no tensor '${key}'`);
+  return t;
+}
+
+/** The module weights of a unit (every key but `in.*`, `out.*`, `grad.*`) as new tensors, torch layout. */
+export function unitWeights(unit: UnitFixture, prefix = ''): Map<string, tf.Tensor> {
+  const out = new Map<string, tf.Tensor>();
+  for (const [k, t] of unit.tensors) {
+    if (/^(in|out|grad)\./.test(k)) continue;
+    out.set(prefix + k, tf.tensor(t.values, t.shape, 'float32'));
+  }
+  return out;
+}
+
+/** Loads a unit's weights into `m` (strict by default, torch layout; never with unexpected keys), sets eval mode, and makes BN constants exact. */
+export async function loadUnitInto(
+  unit: UnitFixture,
+  m: AnyModule,
+  opts: { strict?: boolean } = {},
+): Promise<void> {
+  const w = unitWeights(unit);
+  try {
+    const report = m.loadStateDict(w, { strict: opts.strict ?? true, source: unit.name });
+    if (report.unexpected.length) throw new Error(`${unit.name}: unexpected keys ${report.unexpected}`);
+  } finally {
+    for (const t of w.values()) t.dispose();
+  }
+  m.eval();
+  await refreshExactConstants(m);
+}
+
+/** A torch time-first `[T, B, C, H, W]` tensor of the unit, as our `[T, B, H, W, C]`. */
+export function timeFirstNhwc(unit: UnitFixture, key: string): tf.Tensor5D {
+  const t = get(unit, key);
+  if (t.shape.length !== 5) throw new Error(`${unit.name}: ${key} has shape [${t.shape}], expected rank 5`);
+  return tf.tidy(() =>
+    tf.transpose(tf.tensor5d(t.values, t.shape as [number, number, number, number, number]), [0, 1, 3, 4, 2]),
+  );
+}
+
+/** The values of a torch `[T, B, C, H, W]` tensor of the unit, reordered to `[T, B, H, W, C]`. */
+export async function expectedNhwc(unit: UnitFixture, key: string): Promise<Float32Array> {
+  const t = timeFirstNhwc(unit, key);
+  const v = (await t.data()) as Float32Array;
+  t.dispose();
+  return v;
+}
+
+/** The tolerance the unit's JSON gives. */
+export function unitTolerance(unit: UnitFixture): number {
+  return unit.json.tolerance.abs;
+}
+
+/**
+ * Replaces every trainable parameter of `m` except the NI-LIF decays with seeded uniform values
+ * in ±`range` (large enough that the neurons fire, unlike torch's default init of small layers),
+ * and sets eval mode. For gradient tests on small shapes.
+ */
+export async function randomizeParams(m: AnyModule, seed: number, range = 1): Promise<void> {
+  let i = 0;
+  for (const [k, p] of m.namedParameters()) {
+    if (k.endsWith('decay')) continue;
+    const r = tf.randomUniform(p.shape, -range, range, 'float32', seed + i++);
+    p.assign(r);
+    r.dispose();
+  }
+  m.eval();
+  await refreshExactConstants(m);
+}
