@@ -14,7 +14,8 @@ import {
   writeStateDict,
   writeTensor,
 } from './pickle-builder.test-helper';
-import { parseSafetensors, readSafetensors } from './safetensors';
+import { Conv2d } from '../nn/conv';
+import { parseSafetensors, readSafetensors, writeSafetensors } from './safetensors';
 import {
   findStateDict,
   readTorchCheckpoint,
@@ -128,6 +129,41 @@ describe('official-format checkpoint: tiny-256-t3/model.pth.tar', () => {
     expect(await w.data()).toEqual(ref.values);
     tf.dispose([...ck.tensors.values()]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('checkpoint → module → safetensors', () => {
+  it('loads torch-layout weights into a module (which transposes) and re-exports them', async () => {
+    const bytes = readFixtureBytes('tiny-256-t3/model.pth.tar');
+    const prefix = 'encoder.downsample1_1.encode_conv.';
+    const ck = readTorchCheckpoint(bytes);
+    const sub = new Map(
+      [...ck.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]),
+    );
+    expect([...sub.keys()]).toEqual(['weight', 'bias']);
+    const conv = new Conv2d({ inChannels: 3, outChannels: 12, kernelSize: 7, stride: 2, padding: 3 });
+    conv.loadStateDict(sub, { source: 'model.pth.tar' });
+    // native [kh, kw, I, O] is torch [O, I, kh, kw] transposed
+    const torchW = (await sub.get('weight')!.data()) as Float32Array;
+    const native = (await conv.weight.data()) as Float32Array;
+    expect(conv.weight.shape).toEqual([7, 7, 3, 12]);
+    for (const [o, i, y, x] of [
+      [0, 0, 0, 0],
+      [11, 2, 6, 5],
+      [5, 1, 3, 0],
+    ] as const) {
+      expect(native[((y * 7 + x) * 3 + i) * 12 + o]).toBe(torchW[((o * 3 + i) * 7 + y) * 7 + x]);
+    }
+    // and back: torch layout → safetensors → the same bytes as the checkpoint's storage
+    const exported = conv.stateDict({ layout: 'torch' });
+    const st = parseSafetensors(await writeSafetensors(exported));
+    const ref = findStateDict(readTorchPickle(bytes).root).dict.get(`${prefix}weight`)!;
+    const v = ref.values as Float32Array;
+    expect(
+      sameBytes(st.tensors.get('weight')!.bytes, new Uint8Array(v.buffer, v.byteOffset, v.byteLength)),
+    ).toBe(true);
+    tf.dispose([...ck.tensors.values(), ...exported.values()]);
+    conv.dispose();
   });
 });
 
