@@ -4,6 +4,7 @@ import { expectNoLeak } from '../../../../test-support/helpers';
 import { ConfigError } from '../core/errors';
 import { Module } from '../core/module';
 import type { SpikeSource } from '../core/spike-source';
+import { LIF, NILIF } from '../neurons/modules';
 import { FiringRateMonitor } from './firing-rate-monitor';
 
 /** Emits normalized integer spikes round(clamp(x, 0, 4)) / 4 on [T, ...] input (a stateless quantizer). */
@@ -90,5 +91,28 @@ describe('FiringRateMonitor', () => {
       }
     }
     expect(() => new FiringRateMonitor(new Plain())).toThrow(ConfigError);
+  });
+
+  it('reads NI-LIF and LIF modules: counts = spikes x D per step, and single steps', async () => {
+    const ni = new NILIF();
+    const lifN = new LIF({ tau: 2 });
+    const mon = new FiringRateMonitor(ni);
+    const monL = new FiringRateMonitor(lifN);
+    const x = tf.randomUniform([3, 2, 4, 4, 5], -1, 6, 'float32', 7);
+    const s = ni.apply(x);
+    const expected = await tf.tidy(() => tf.mean(tf.mul(s, 4), [1, 2, 3, 4])).data();
+    const sl = lifN.apply(x);
+    const expectedL = await tf.tidy(() => tf.mean(sl, [1, 2, 3, 4])).data();
+    const { spikes, state } = ni.step(tf.ones([2, 3]));
+    const r = await mon.report();
+    expect(r.NILIF!.per_step.slice(0, 3)).toEqual(Array.from(expected));
+    expect(r.NILIF!.per_step[3]).toBe(1); // one step of ones: round(clamp(1, 0, 4)) = 1 spike
+    expect(r.NILIF!.calls).toBe(2);
+    expect((await monL.report()).LIF!.per_step).toEqual(Array.from(expectedL));
+    tf.dispose([x, s, sl, spikes, ...Object.values(state).filter((v) => v instanceof tf.Tensor)]);
+    mon.detach();
+    monL.detach();
+    ni.dispose();
+    lifN.dispose();
   });
 });
