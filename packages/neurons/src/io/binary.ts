@@ -193,8 +193,3 @@ export function crc32(bytes: Uint8Array): number {
   for (let i = 0; i < bytes.length; i++) c = t[(c ^ (bytes[i] as number)) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
-
-/** `'name'` or, without a name, a generic description, for error messages. */
-export function describeSource(source: string | undefined, fallback: string): string {
-  return source ? `'${source}'` : fallback;
-}

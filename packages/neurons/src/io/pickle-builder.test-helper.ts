@@ -11,14 +11,17 @@ export class PickleBuilder {
   private readonly out: number[] = [];
 
   raw(...bytes: number[]): this {
-    this.out.push(...bytes);
+    return this.rawBytes(bytes);
+  }
+  rawBytes(bytes: ArrayLike<number>): this {
+    for (let i = 0; i < bytes.length; i++) this.out.push(bytes[i]!);
     return this;
   }
   private u32(n: number): this {
     return this.raw(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff);
   }
   private text(s: string): this {
-    return this.raw(...enc.encode(s));
+    return this.rawBytes(enc.encode(s));
   }
   proto(n = 2): this {
     return this.raw(0x80, n);

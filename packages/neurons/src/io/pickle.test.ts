@@ -240,6 +240,16 @@ describe('unpickle: hand-written opcodes', () => {
     expect(pickleState(d)).toEqual(new Map([['_metadata', new Map()]]));
   });
 
+  it('handles very long lines and lists without blowing the call stack', () => {
+    const long = 'm'.repeat(300_000);
+    const v = unpickle(new PickleBuilder().global(long, 'x').stop().bytes()).value as PickleGlobal;
+    expect(v.module.length).toBe(300_000);
+    const p = new PickleBuilder().proto(2).emptyList().mark();
+    for (let i = 0; i < 300_000; i++) p.int(1);
+    const list = unpickle(p.appends().stop().bytes()).value as number[];
+    expect(list.length).toBe(300_000);
+  });
+
   it('names unknown opcodes with their byte value and offset', () => {
     const p = new PickleBuilder().proto(2).int(1).raw(0xff).stop().bytes();
     expectError(() => unpickle(p, { source: 'x.pkl' }), "'x.pkl'", /unknown pickle opcode 0xff at offset 4/);

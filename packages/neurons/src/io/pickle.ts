@@ -175,6 +175,7 @@ export function pickleOpcodeName(byte: number): string | undefined {
 
 const HIGHEST_PROTOCOL = 5;
 const utf8 = new TextDecoder('utf-8');
+const latin1 = new TextDecoder('latin1');
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 function normalizeInt(v: bigint): number | bigint {
@@ -336,7 +337,7 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions = {}): Unpickl
   const line = (): string => {
     const nl = bytes.indexOf(0x0a, pos);
     if (nl < 0) fail('truncated stream: missing newline');
-    const s = String.fromCharCode(...bytes.subarray(pos, nl > 0 && bytes[nl - 1] === 0x0d ? nl - 1 : nl));
+    const s = latin1.decode(bytes.subarray(pos, nl > pos && bytes[nl - 1] === 0x0d ? nl - 1 : nl));
     pos = nl + 1;
     return s;
   };
@@ -412,13 +413,13 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions = {}): Unpickl
     }
   };
   const appendItems = (target: unknown, items: unknown[]) => {
-    if (Array.isArray(target) && !Object.isFrozen(target)) target.push(...items);
-    else if (target instanceof PickleObject) target.listItems.push(...items);
+    if (Array.isArray(target) && !Object.isFrozen(target)) for (const x of items) target.push(x);
+    else if (target instanceof PickleObject) for (const x of items) target.listItems.push(x);
     else fail(`cannot append to ${describeValue(target)}`);
   };
   const addItems = (target: unknown, items: unknown[]) => {
     if (target instanceof Set) for (const x of items) target.add(x);
-    else if (target instanceof PickleObject) target.setItems.push(...items);
+    else if (target instanceof PickleObject) for (const x of items) target.setItems.push(x);
     else fail(`cannot add items to ${describeValue(target)}`);
   };
   const persistent = (pid: unknown): unknown => {
