@@ -266,6 +266,13 @@ export abstract class Module<In extends unknown[] = [tf.Tensor], Out = tf.Tensor
     return new Map([...this.stateEntries()].map(([k, e]) => [k, e.layout]));
   }
 
+  /** Keys whose PyTorch dtype differs from ours (`int64` buffers such as `num_batches_tracked`). */
+  stateTorchDtypes(): Map<string, 'int64'> {
+    const out = new Map<string, 'int64'>();
+    for (const [k, e] of this.stateEntries()) if (e.torchDtype) out.set(k, e.torchDtype);
+    return out;
+  }
+
   /** The shape of every state-dict entry, by key, in the given layout (default torch). */
   stateShapes(opts: { layout?: StateDictLayout } = {}): Map<string, number[]> {
     const layout = opts.layout ?? 'torch';

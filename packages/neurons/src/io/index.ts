@@ -62,3 +62,4 @@ export {
   torchValuesForTf,
 } from './torch';
 export { isZip, readZip, ZipArchive, type ZipEntry, type ZipOptions } from './zip';
+export { loadModuleSafetensors, type SaveModuleOptions, saveModuleSafetensors } from './module-io';
