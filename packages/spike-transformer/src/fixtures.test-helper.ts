@@ -116,3 +116,23 @@ export async function randomizeParams(m: AnyModule, seed: number, range = 1): Pr
   m.eval();
   await refreshExactConstants(m);
 }
+
+/** The F32 tensors of a whole-model fixture's safetensors file (torch layouts; the caller disposes). */
+export function readCaseTensors(rel: string): Map<string, tf.Tensor> {
+  const bytes = readFixtureBytes(rel);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = Number(view.getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  >;
+  const out = new Map<string, tf.Tensor>();
+  for (const [k, h] of Object.entries(header)) {
+    if (k === '__metadata__' || h.dtype !== 'F32') continue;
+    const [a, b] = h.data_offsets;
+    const values = new Float32Array((b - a) / 4);
+    for (let i = 0; i < values.length; i++) values[i] = view.getFloat32(8 + n + a + 4 * i, true);
+    out.set(k, tf.tensor(values, h.shape, 'float32'));
+  }
+  return out;
+}

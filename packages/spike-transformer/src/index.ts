@@ -9,6 +9,14 @@ export {
   LinearSpikeAttention,
   type LinearSpikeAttentionOptions,
 } from './attention';
+export {
+  E_SPIKEFORMER_PRESETS,
+  E_SPIKEFORMER_SEGMENTS,
+  ESpikeFormer,
+  type ESpikeFormerOptions,
+  type ESpikeFormerPreset,
+} from './backbone';
+export { SpikingConvBlock, type SpikingConvBlockOptions } from './conv-block';
 export { type BlockNeuronOptions, ConvBn, type ConvBnOptions, type NormKind } from './conv-bn';
 export {
   type LinearAttentionOptions,
@@ -16,7 +24,9 @@ export {
   queryLinearAttention,
   spikeLinearAttention,
 } from './linear-attention';
+export { SpikingDownsample, type SpikingDownsampleOptions } from './downsample';
 export { SpikingMLP, type SpikingMLPOptions } from './mlp';
 export { ParameterList } from './parameter-list';
 export { SpikingSepConv, type SpikingSepConvOptions } from './sep-conv';
 export { mergeTime, splitTime, type TimeFirstDims, timeFirstDims } from './time';
+export { SpikingTransformerBlock, type SpikingTransformerBlockOptions } from './transformer-block';
