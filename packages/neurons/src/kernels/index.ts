@@ -1,0 +1,15 @@
+/**
+ * Fused multi-step neuron kernels: NI-LIF and LIF over all T steps in one pass (JavaScript on
+ * `cpu`, WebAssembly SIMD on `wasm`, a WGSL compute shader on `webgpu`), bit-identical to the
+ * composite `niLif` / `lif`, with gradients equal to theirs. Registration happens on first use or
+ * through {@link registerFusedNeuronKernels}, never at import.
+ */
+export { lifFused, niLifFused } from './fused';
+export {
+  type FusedOutput,
+  LIF_KERNEL,
+  type LifKernelAttrs,
+  NI_LIF_KERNEL,
+  type NiLifKernelAttrs,
+} from './names';
+export { FUSED_KERNEL_BACKENDS, hasFusedKernel, registerFusedNeuronKernels } from './register';

@@ -1,0 +1,340 @@
+/**
+ * Tiny WebAssembly SIMD kernels for the `wasm` backend, assembled here byte by byte and
+ * instantiated on the backend's own memory (tfjs-backend-wasm exposes it as `wasm.asm.memory`), so
+ * they read the input tensors and write the outputs in place, 4 neurons per instruction.
+ *
+ * The arithmetic is what the composite runs in XNNPACK: IEEE float32 `sub`/`mul`/`add`/`div`
+ * (no fused multiply-add), `nearest` (half to even), and the clamp as `pmax(0, x)` then
+ * `pmin(·, D)` (NaN and −0 become +0, as tfjs-backend-wasm's `clipByValue` does). Neurons beyond
+ * the last multiple of 4 are left to the JavaScript loop.
+ *
+ * Where WebAssembly SIMD or the memory is not available, {@link wasmSimdKernels} returns null and
+ * the kernels use the JavaScript loops.
+ */
+import type { ResetMode } from '../neurons/common';
+import type { FusedOutput } from './names';
+
+/** `(x, y, k, stride, bytes, steps, levels)`; pointers and byte counts into the memory. */
+export type NiLifSimd = (
+  x: number,
+  y: number,
+  k: number,
+  stride: number,
+  bytes: number,
+  steps: number,
+  levels: number,
+) => void;
+
+/** `(x, y, stride, bytes, steps, tau, vThreshold, rest, vReset)`. */
+export type LifSimd = (
+  x: number,
+  y: number,
+  stride: number,
+  bytes: number,
+  steps: number,
+  tau: number,
+  vThreshold: number,
+  rest: number,
+  vReset: number,
+) => void;
+
+/** The structural choices a LIF SIMD function is generated for. */
+export interface LifShape {
+  reset: ResetMode;
+  decayInput: boolean;
+  restZero: boolean;
+  vResetZero: boolean;
+  output: FusedOutput;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+function u32(n: number): number[] {
+  const out: number[] = [];
+  let v = n >>> 0;
+  do {
+    let b = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) b |= 0x80;
+    out.push(b);
+  } while (v !== 0);
+  return out;
+}
+
+function i32(n: number): number[] {
+  const out: number[] = [];
+  let v = n | 0;
+  for (;;) {
+    const b = v & 0x7f;
+    v >>= 7;
+    const done = (v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0);
+    out.push(done ? b : b | 0x80);
+    if (done) return out;
+  }
+}
+
+const str = (s: string): number[] => [...u32(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
+const vec = (items: number[][]): number[] => [...u32(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...u32(body.length), ...body];
+
+const I32 = 0x7f;
+const F32 = 0x7d;
+const V128 = 0x7b;
+
+/** Opcodes (core and SIMD, the SIMD ones after the 0xfd prefix). */
+const op = {
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  end: [0x0b],
+  br: (d: number) => [0x0c, ...u32(d)],
+  brIf: (d: number) => [0x0d, ...u32(d)],
+  get: (l: number) => [0x20, ...u32(l)],
+  set: (l: number) => [0x21, ...u32(l)],
+  i32const: (v: number) => [0x41, ...i32(v)],
+  i32add: [0x6a],
+  i32sub: [0x6b],
+  i32shl: [0x74],
+  i32geU: [0x4f],
+  i32geS: [0x4e],
+  f32load: [0x2a, 0x02, 0x00],
+  simd: (code: number) => [0xfd, ...u32(code)],
+};
+const v128load = op.simd(0x00).concat([0x02, 0x00]);
+const v128store = op.simd(0x0b).concat([0x02, 0x00]);
+const f32x4splat = op.simd(0x13);
+const f32x4ge = op.simd(0x46);
+const v128and = op.simd(0x4e);
+const f32x4nearest = op.simd(0x6a);
+const f32x4add = op.simd(0xe4);
+const f32x4sub = op.simd(0xe5);
+const f32x4mul = op.simd(0xe6);
+const f32x4div = op.simd(0xe7);
+const f32x4pmin = op.simd(0xea);
+const f32x4pmax = op.simd(0xeb);
+const v128zero = op.simd(0x0c).concat(new Array<number>(16).fill(0));
+const f32x4one = op
+  .simd(0x0c)
+  .concat([0, 0, 0x80, 0x3f, 0, 0, 0x80, 0x3f, 0, 0, 0x80, 0x3f, 0, 0, 0x80, 0x3f]);
+
+/** A function body: its locals (after the parameters) and code. */
+function body(locals: [number, number][], code: number[][]): number[] {
+  const b = [...vec(locals.map(([n, t]) => [...u32(n), t])), ...code.flat(), ...op.end];
+  return [...u32(b.length), ...b];
+}
+
+/** A module that imports memory `env.memory` and exports `f` functions. */
+function module(
+  memory: WebAssembly.Memory,
+  funcs: { params: number[]; body: number[] }[],
+): Uint8Array<ArrayBuffer> {
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  // A shared memory must declare a maximum; 65536 pages (4 GiB) accepts any memory.
+  const limits = shared ? [0x03, ...u32(0), ...u32(65536)] : [0x00, ...u32(0)];
+  const types = funcs.map((f) => [0x60, ...vec(f.params.map((p) => [p])), 0x00]);
+  const bytes = [
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vec(types)),
+    ...section(2, vec([[...str('env'), ...str('memory'), 0x02, ...limits]])),
+    ...section(3, vec(funcs.map((_, i) => u32(i)))),
+    ...section(7, vec(funcs.map((_, i) => [...str(`f${i}`), 0x00, ...u32(i)]))),
+    ...section(10, vec(funcs.map((f) => f.body))),
+  ];
+  return new Uint8Array(bytes);
+}
+
+// ---------------------------------------------------------------------------------------------
+// NI-LIF
+
+/**
+ * params: 0 x, 1 y, 2 k, 3 stride, 4 bytes, 5 steps, 6 levels (f32)
+ * locals: 7 i, 8 p, 9 t (i32); 10 mem, 11 s, 12 vD (v128)
+ */
+function niLifBody(output: FusedOutput): number[] {
+  const [X, Y, K, STRIDE, BYTES, STEPS, LEVELS, I, P, T, MEM, S, VD] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+  ];
+  const quant = [
+    v128zero,
+    op.get(MEM),
+    f32x4pmax,
+    op.get(VD),
+    f32x4pmin,
+    f32x4nearest,
+    op.get(VD),
+    f32x4div,
+    op.set(S),
+  ];
+  const store = (at: number) => [
+    op.get(Y),
+    op.get(at),
+    op.i32add,
+    op.get(output === 'spikes' ? S : MEM),
+    v128store,
+  ];
+  return body(
+    [
+      [3, I32],
+      [3, V128],
+    ],
+    [
+      op.get(LEVELS),
+      f32x4splat,
+      op.set(VD),
+      op.i32const(0),
+      op.set(I),
+      op.block,
+      op.loop,
+      ...[op.get(I), op.get(BYTES), op.i32geU, op.brIf(1)],
+      ...[op.get(X), op.get(I), op.i32add, v128load, op.set(MEM)],
+      ...quant,
+      ...store(I),
+      ...[op.get(I), op.set(P), op.i32const(1), op.set(T)],
+      op.block,
+      op.loop,
+      ...[op.get(T), op.get(STEPS), op.i32geS, op.brIf(1)],
+      ...[op.get(P), op.get(STRIDE), op.i32add, op.set(P)],
+      // mem = (mem − s)·k[t−1] + x[p]
+      ...[op.get(MEM), op.get(S), f32x4sub],
+      ...[op.get(K), op.get(T), op.i32const(1), op.i32sub, op.i32const(2), op.i32shl, op.i32add, op.f32load],
+      ...[f32x4splat, f32x4mul, op.get(X), op.get(P), op.i32add, v128load, f32x4add, op.set(MEM)],
+      ...quant,
+      ...store(P),
+      ...[op.get(T), op.i32const(1), op.i32add, op.set(T)],
+      op.br(0),
+      op.end,
+      op.end,
+      ...[op.get(I), op.i32const(16), op.i32add, op.set(I)],
+      op.br(0),
+      op.end,
+      op.end,
+    ],
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// LIF
+
+/**
+ * params: 0 x, 1 y, 2 stride, 3 bytes, 4 steps, 5 tau, 6 vth, 7 rest, 8 vReset (f32)
+ * locals: 9 i, 10 p, 11 t (i32); 12 v, 13 h, 14 s, 15 vTau, 16 vVth, 17 vRest, 18 vVReset (v128)
+ */
+function lifBody(c: LifShape): number[] {
+  const [X, Y, STRIDE, BYTES, STEPS, TAU, VTH, REST, VRESET] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [I, P, T, V, H, S, VTAU, VVTH, VREST, VVRESET] = [9, 10, 11, 12, 13, 14, 15, 16, 17, 18];
+  const splat = (from: number, to: number) => [op.get(from), f32x4splat, op.set(to)];
+  const vRel = c.restZero ? [op.get(V)] : [op.get(V), op.get(VREST), f32x4sub];
+  const xv = [op.get(X), op.get(P), op.i32add, v128load];
+  const charge = c.decayInput
+    ? [op.get(V), ...xv, ...vRel, f32x4sub, op.get(VTAU), f32x4div, f32x4add]
+    : [op.get(V), ...vRel, op.get(VTAU), f32x4div, f32x4sub, ...xv, f32x4add];
+  let reset: number[][];
+  if (c.reset === 'none') reset = [op.get(H), op.set(V)];
+  else if (c.reset === 'soft') reset = [op.get(H), op.get(S), op.get(VVTH), f32x4mul, f32x4sub, op.set(V)];
+  else {
+    reset = [op.get(H), f32x4one, op.get(S), f32x4sub, f32x4mul];
+    if (!c.vResetZero) reset.push(op.get(S), op.get(VVRESET), f32x4mul, f32x4add);
+    reset.push(op.set(V));
+  }
+  return body(
+    [
+      [3, I32],
+      [7, V128],
+    ],
+    [
+      ...splat(TAU, VTAU),
+      ...splat(VTH, VVTH),
+      ...splat(REST, VREST),
+      ...splat(VRESET, VVRESET),
+      op.i32const(0),
+      op.set(I),
+      op.block,
+      op.loop,
+      ...[op.get(I), op.get(BYTES), op.i32geU, op.brIf(1)],
+      ...[op.get(VREST), op.set(V), op.get(I), op.set(P), op.i32const(0), op.set(T)],
+      op.block,
+      op.loop,
+      ...[op.get(T), op.get(STEPS), op.i32geS, op.brIf(1)],
+      ...charge,
+      op.set(H),
+      // s = (h − vth ≥ 0) as 1.0 / +0
+      ...[op.get(H), op.get(VVTH), f32x4sub, v128zero, f32x4ge, f32x4one, v128and, op.set(S)],
+      ...[op.get(Y), op.get(P), op.i32add, op.get(c.output === 'spikes' ? S : H), v128store],
+      ...reset,
+      ...[op.get(P), op.get(STRIDE), op.i32add, op.set(P)],
+      ...[op.get(T), op.i32const(1), op.i32add, op.set(T)],
+      op.br(0),
+      op.end,
+      op.end,
+      ...[op.get(I), op.i32const(16), op.i32add, op.set(I)],
+      op.br(0),
+      op.end,
+      op.end,
+    ],
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instances
+
+/** The SIMD kernels bound to one wasm memory. */
+export interface WasmSimdKernels {
+  niLif(output: FusedOutput): NiLifSimd;
+  lif(shape: LifShape): LifSimd;
+}
+
+const perMemory = new WeakMap<WebAssembly.Memory, WasmSimdKernels | null>();
+
+function instantiate(memory: WebAssembly.Memory, funcs: { params: number[]; body: number[] }[]) {
+  const bytes = module(memory, funcs);
+  const m = new WebAssembly.Module(bytes);
+  const inst = new WebAssembly.Instance(m, { env: { memory } });
+  return funcs.map((_, i) => inst.exports[`f${i}`] as (...a: number[]) => void);
+}
+
+function create(memory: WebAssembly.Memory): WasmSimdKernels | null {
+  try {
+    const [niSpikes, niMembrane] = instantiate(memory, [
+      { params: [I32, I32, I32, I32, I32, I32, F32], body: niLifBody('spikes') },
+      { params: [I32, I32, I32, I32, I32, I32, F32], body: niLifBody('membrane') },
+    ]);
+    const lifs = new Map<string, LifSimd>();
+    return {
+      niLif: (output) => (output === 'spikes' ? niSpikes! : niMembrane!) as NiLifSimd,
+      lif: (shape) => {
+        const key = `${shape.reset},${shape.decayInput},${shape.restZero},${shape.vResetZero},${shape.output}`;
+        let f = lifs.get(key);
+        if (!f) {
+          const params = [I32, I32, I32, I32, I32, F32, F32, F32, F32];
+          f = instantiate(memory, [{ params, body: lifBody(shape) }])[0] as LifSimd;
+          lifs.set(key, f);
+        }
+        return f;
+      },
+    };
+  } catch {
+    // No WebAssembly SIMD here, or the memory cannot be imported: the JS loops take over.
+    return null;
+  }
+}
+
+/** Whether the SIMD kernels are turned off (tests of the JS fallback set this). */
+let disabled = false;
+
+/** Turns the SIMD kernels off (`false`) or back on; returns the previous setting. For tests. */
+export function setWasmSimdEnabled(enabled: boolean): boolean {
+  const was = !disabled;
+  disabled = !enabled;
+  return was;
+}
+
+/** The SIMD kernels for this wasm memory, or null where they cannot run. */
+export function wasmSimdKernels(memory: WebAssembly.Memory | undefined): WasmSimdKernels | null {
+  if (disabled || !memory || typeof WebAssembly === 'undefined') return null;
+  let k = perMemory.get(memory);
+  if (k === undefined) {
+    k = create(memory);
+    perMemory.set(memory, k);
+  }
+  return k;
+}
