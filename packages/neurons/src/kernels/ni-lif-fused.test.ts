@@ -53,6 +53,16 @@ describe('fused kernels: registration', () => {
     expect(hasFusedKernel(NI_LIF_KERNEL)).toBe(true);
     expect(hasFusedKernel(NI_LIF_KERNEL, 'tensorflow')).toBe(false);
   });
+
+  it('runs NI-LIF as one kernel where the composite runs many', async () => {
+    const x = tf.ones([3, 8]);
+    const decay = tf.zeros([2]);
+    const fused = await tf.profile(() => niLifFused(x, decay));
+    expect(fused.kernelNames).toEqual([NI_LIF_KERNEL]);
+    const composite = await tf.profile(() => niLif(x, decay));
+    expect(composite.kernelNames.length).toBeGreaterThan(10);
+    tf.dispose([x, decay, fused.result as tf.Tensor, composite.result as tf.Tensor]);
+  });
 });
 
 describe('niLifFused: bit-identical to niLif', () => {
