@@ -43,12 +43,13 @@ export function niLifLoop(
   const D = levels;
   const spikes = output === 'spikes';
   const cpu = flavor === 'cpu';
+  const decay = k ?? new Float32Array(0);
   for (let n = start; n < end; n++) {
     let mem = x[n]!;
     let s = 0;
     for (let t = 0; t < steps; t++) {
       const i = t * neurons + n;
-      if (t > 0) mem = fr(fr(fr(mem - s) * k[t - 1]!) + x[i]!);
+      if (t > 0) mem = fr(fr(fr(mem - s) * decay[t - 1]!) + x[i]!);
       let c: number;
       let r: number;
       if (cpu) {
