@@ -30,3 +30,4 @@ export { ParameterList } from './parameter-list';
 export { SpikingSepConv, type SpikingSepConvOptions } from './sep-conv';
 export { mergeTime, splitTime, type TimeFirstDims, timeFirstDims } from './time';
 export { SpikingTransformerBlock, type SpikingTransformerBlockOptions } from './transformer-block';
+export { type InferredESpikeFormer, inferESpikeFormerOptions, type StateShapes } from './infer-config';
