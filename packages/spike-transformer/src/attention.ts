@@ -1,4 +1,4 @@
-import { ConfigError, Module, type NILIF, ShapeError } from '@spiketrack/neurons';
+import { ConfigError, Module, type NILIF, ParameterList, ShapeError } from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   type BlockNeuronOptions,
@@ -9,7 +9,7 @@ import {
   type NormKind,
 } from './conv-bn';
 import { spikeLinearAttention } from './linear-attention';
-import { ParameterList } from './parameter-list';
+
 import { mergeTime, splitTime, timeFirstDims } from './time';
 
 /**

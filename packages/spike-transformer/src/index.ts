@@ -26,7 +26,6 @@ export {
 } from './linear-attention';
 export { SpikingDownsample, type SpikingDownsampleOptions } from './downsample';
 export { SpikingMLP, type SpikingMLPOptions } from './mlp';
-export { ParameterList } from './parameter-list';
 export { SpikingSepConv, type SpikingSepConvOptions } from './sep-conv';
 export { mergeTime, splitTime, type TimeFirstDims, timeFirstDims } from './time';
 export { SpikingTransformerBlock, type SpikingTransformerBlockOptions } from './transformer-block';

@@ -40,3 +40,4 @@ export {
   type UpsampleOptions,
 } from './pooling';
 export { type RecordedMatMulOptions, recordedMatMul } from './products';
+export { ParameterList } from './parameter-list';

@@ -1,4 +1,5 @@
-import { ConfigError, Module } from '@spiketrack/neurons';
+import { ConfigError } from '../core/errors';
+import { Module } from '../core/module';
 import type * as tf from '@tensorflow/tfjs-core';
 
 /**
