@@ -13,6 +13,16 @@ const fr = Math.fround;
 /** 2^23: adding it to a float32 in [0, 2^23) and rounding to float32 rounds half to even. */
 const TWO23 = 8388608;
 
+/**
+ * Whether `v` is a power of two (2^-126 … 2^127), so that `a / v` and `a · (1/v)` are the same
+ * float32 for every `a` (both are the exact quotient, rounded once), and the product is cheaper.
+ */
+export function isPowerOfTwo(v: number): boolean {
+  if (!(v > 0) || !Number.isFinite(v)) return false;
+  const e = Math.log2(v);
+  return Number.isInteger(e) && e >= -126 && e <= 127 && 2 ** e === v;
+}
+
 /** Largest D for which the 2^23 rounding trick is exact (the clamped value stays below 2^22). */
 export const MAX_FUSED_LEVELS = 2 ** 22;
 
@@ -44,6 +54,7 @@ export function niLifLoop(
   const spikes = output === 'spikes';
   const cpu = flavor === 'cpu';
   const decay = k ?? new Float32Array(0);
+  const inverse = isPowerOfTwo(D) ? 1 / D : 0;
   for (let n = start; n < end; n++) {
     let mem = x[n]!;
     let s = 0;
@@ -61,7 +72,7 @@ export function niLifLoop(
         c = c < D ? c : D;
         r = fr(c + TWO23) - TWO23;
       }
-      s = fr(r / D);
+      s = inverse ? fr(r * inverse) : fr(r / D);
       y[i] = spikes ? s : mem;
     }
   }
@@ -123,13 +134,16 @@ export function lifLoop(
   const hard = c.reset === 'hard';
   const soft = c.reset === 'soft';
   const spikes = output === 'spikes';
+  const inverse = isPowerOfTwo(tau) ? 1 / tau : 0;
   for (let n = start; n < end; n++) {
     let v = rest;
     for (let t = 0; t < steps; t++) {
       const i = t * neurons + n;
       const xi = x[i]!;
       const vRel = restZero ? v : fr(v - rest);
-      const h = decayInput ? fr(v + fr(fr(xi - vRel) / tau)) : fr(fr(v - fr(vRel / tau)) + xi);
+      const h = decayInput
+        ? fr(v + (inverse ? fr(fr(xi - vRel) * inverse) : fr(fr(xi - vRel) / tau)))
+        : fr(fr(v - (inverse ? fr(vRel * inverse) : fr(vRel / tau))) + xi);
       const s = fr(h - vth) >= 0 ? 1 : 0;
       y[i] = spikes ? s : h;
       if (hard) {

@@ -14,7 +14,10 @@
 import type { ResetMode } from '../neurons/common';
 import type { FusedOutput } from './names';
 
-/** `(x, y, k, stride, bytes, steps, levels)`; pointers and byte counts into the memory. */
+/**
+ * `(x, y, k, stride, bytes, steps, levels, inverse)`: pointers and byte counts into the memory;
+ * `inverse` is `1/D`, used instead of dividing by D when D is a power of two.
+ */
 export type NiLifSimd = (
   x: number,
   y: number,
@@ -23,9 +26,10 @@ export type NiLifSimd = (
   bytes: number,
   steps: number,
   levels: number,
+  inverse: number,
 ) => void;
 
-/** `(x, y, stride, bytes, steps, tau, vThreshold, rest, vReset)`. */
+/** `(x, y, stride, bytes, steps, tau, vThreshold, rest, vReset, inverseTau)`. */
 export type LifSimd = (
   x: number,
   y: number,
@@ -36,6 +40,7 @@ export type LifSimd = (
   vThreshold: number,
   rest: number,
   vReset: number,
+  inverseTau: number,
 ) => void;
 
 /** The structural choices a LIF SIMD function is generated for. */
@@ -44,6 +49,8 @@ export interface LifShape {
   decayInput: boolean;
   restZero: boolean;
   vResetZero: boolean;
+  /** τ is a power of two: `a/τ` is computed as `a·(1/τ)`, which is the same float32. */
+  tauPowerOfTwo: boolean;
   output: FusedOutput;
 }
 
@@ -100,8 +107,6 @@ const op = {
   f32load: [0x2a, 0x02, 0x00],
   simd: (code: number) => [0xfd, ...u32(code)],
 };
-const v128load = op.simd(0x00).concat([0x02, 0x00]);
-const v128store = op.simd(0x0b).concat([0x02, 0x00]);
 const f32x4splat = op.simd(0x13);
 const f32x4ge = op.simd(0x46);
 const v128and = op.simd(0x4e);
@@ -146,65 +151,81 @@ function module(
 // ---------------------------------------------------------------------------------------------
 // NI-LIF
 
+/** Vectors of 4 neurons per loop iteration (independent chains keep the CPU busy). */
+export const SIMD_UNROLL = 4;
+/** Neurons the SIMD loop covers per iteration. */
+export const SIMD_NEURONS = 4 * SIMD_UNROLL;
+
+const loadAt = (off: number) => [...op.simd(0x00), 0x02, ...u32(off)];
+const storeAt = (off: number) => [...op.simd(0x0b), 0x02, ...u32(off)];
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
 /**
- * params: 0 x, 1 y, 2 k, 3 stride, 4 bytes, 5 steps, 6 levels (f32)
- * locals: 7 i, 8 p, 9 t (i32); 10 mem, 11 s, 12 vD (v128)
+ * params: 0 x, 1 y, 2 k, 3 stride, 4 bytes, 5 steps, 6 levels, 7 inverse (f32)
+ * locals: 8 i, 9 p, 10 t, 11 xa, 12 ya (i32); 13 vD, 14 vInv, 15 vK, then mem_u, s_u (v128)
  */
-function niLifBody(output: FusedOutput): number[] {
-  const [X, Y, K, STRIDE, BYTES, STEPS, LEVELS, I, P, T, MEM, S, VD] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
-  ];
-  const quant = [
+function niLifBody(output: FusedOutput, powerOfTwo: boolean): number[] {
+  const [X, Y, K, STRIDE, BYTES, STEPS, LEVELS, INVERSE] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [I, P, T, XA, YA, VD, VINV, VK] = [8, 9, 10, 11, 12, 13, 14, 15];
+  const U = SIMD_UNROLL;
+  const MEM = (u: number) => 16 + u;
+  const S = (u: number) => 16 + U + u;
+  const quant = (u: number) => [
     v128zero,
-    op.get(MEM),
+    op.get(MEM(u)),
     f32x4pmax,
     op.get(VD),
     f32x4pmin,
     f32x4nearest,
-    op.get(VD),
-    f32x4div,
-    op.set(S),
+    ...(powerOfTwo ? [op.get(VINV), f32x4mul] : [op.get(VD), f32x4div]),
+    op.set(S(u)),
   ];
-  const store = (at: number) => [
+  const store = (u: number) => [op.get(YA), op.get(output === 'spikes' ? S(u) : MEM(u)), storeAt(16 * u)];
+  const addresses = (at: number) => [
+    op.get(X),
+    op.get(at),
+    op.i32add,
+    op.set(XA),
     op.get(Y),
     op.get(at),
     op.i32add,
-    op.get(output === 'spikes' ? S : MEM),
-    v128store,
+    op.set(YA),
   ];
   return body(
     [
-      [3, I32],
-      [3, V128],
+      [5, I32],
+      [3 + 2 * U, V128],
     ],
     [
-      op.get(LEVELS),
-      f32x4splat,
-      op.set(VD),
+      ...[op.get(LEVELS), f32x4splat, op.set(VD), op.get(INVERSE), f32x4splat, op.set(VINV)],
       op.i32const(0),
       op.set(I),
       op.block,
       op.loop,
       ...[op.get(I), op.get(BYTES), op.i32geU, op.brIf(1)],
-      ...[op.get(X), op.get(I), op.i32add, v128load, op.set(MEM)],
-      ...quant,
-      ...store(I),
+      ...addresses(I),
+      // mem = x[i]
+      ...range(U).flatMap((u) => [op.get(XA), loadAt(16 * u), op.set(MEM(u)), ...quant(u), ...store(u)]),
       ...[op.get(I), op.set(P), op.i32const(1), op.set(T)],
       op.block,
       op.loop,
       ...[op.get(T), op.get(STEPS), op.i32geS, op.brIf(1)],
       ...[op.get(P), op.get(STRIDE), op.i32add, op.set(P)],
-      // mem = (mem − s)·k[t−1] + x[p]
-      ...[op.get(MEM), op.get(S), f32x4sub],
+      ...addresses(P),
       ...[op.get(K), op.get(T), op.i32const(1), op.i32sub, op.i32const(2), op.i32shl, op.i32add, op.f32load],
-      ...[f32x4splat, f32x4mul, op.get(X), op.get(P), op.i32add, v128load, f32x4add, op.set(MEM)],
-      ...quant,
-      ...store(P),
+      ...[f32x4splat, op.set(VK)],
+      // mem = (mem − s)·k[t−1] + x[p]
+      ...range(U).flatMap((u) => [
+        ...[op.get(MEM(u)), op.get(S(u)), f32x4sub, op.get(VK), f32x4mul],
+        ...[op.get(XA), loadAt(16 * u), f32x4add, op.set(MEM(u))],
+        ...quant(u),
+        ...store(u),
+      ]),
       ...[op.get(T), op.i32const(1), op.i32add, op.set(T)],
       op.br(0),
       op.end,
       op.end,
-      ...[op.get(I), op.i32const(16), op.i32add, op.set(I)],
+      ...[op.get(I), op.i32const(16 * U), op.i32add, op.set(I)],
       op.br(0),
       op.end,
       op.end,
@@ -216,33 +237,51 @@ function niLifBody(output: FusedOutput): number[] {
 // LIF
 
 /**
- * params: 0 x, 1 y, 2 stride, 3 bytes, 4 steps, 5 tau, 6 vth, 7 rest, 8 vReset (f32)
- * locals: 9 i, 10 p, 11 t (i32); 12 v, 13 h, 14 s, 15 vTau, 16 vVth, 17 vRest, 18 vVReset (v128)
+ * params: 0 x, 1 y, 2 stride, 3 bytes, 4 steps, 5 tau, 6 vth, 7 rest, 8 vReset, 9 inverseTau (f32)
+ * locals: 10 i, 11 p, 12 t, 13 xa, 14 ya (i32); 15 vTau, 16 vVth, 17 vRest, 18 vVReset, then
+ * v_u, h_u, s_u (v128)
  */
 function lifBody(c: LifShape): number[] {
-  const [X, Y, STRIDE, BYTES, STEPS, TAU, VTH, REST, VRESET] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const [I, P, T, V, H, S, VTAU, VVTH, VREST, VVRESET] = [9, 10, 11, 12, 13, 14, 15, 16, 17, 18];
+  const [X, Y, STRIDE, BYTES, STEPS, TAU, VTH, REST, VRESET, INVTAU] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [I, P, T, XA, YA, VTAU, VVTH, VREST, VVRESET] = [10, 11, 12, 13, 14, 15, 16, 17, 18];
+  const U = SIMD_UNROLL;
+  const V = (u: number) => 19 + u;
+  const H = (u: number) => 19 + U + u;
+  const S = (u: number) => 19 + 2 * U + u;
   const splat = (from: number, to: number) => [op.get(from), f32x4splat, op.set(to)];
-  const vRel = c.restZero ? [op.get(V)] : [op.get(V), op.get(VREST), f32x4sub];
-  const xv = [op.get(X), op.get(P), op.i32add, v128load];
-  const charge = c.decayInput
-    ? [op.get(V), ...xv, ...vRel, f32x4sub, op.get(VTAU), f32x4div, f32x4add]
-    : [op.get(V), ...vRel, op.get(VTAU), f32x4div, f32x4sub, ...xv, f32x4add];
-  let reset: number[][];
-  if (c.reset === 'none') reset = [op.get(H), op.set(V)];
-  else if (c.reset === 'soft') reset = [op.get(H), op.get(S), op.get(VVTH), f32x4mul, f32x4sub, op.set(V)];
-  else {
-    reset = [op.get(H), f32x4one, op.get(S), f32x4sub, f32x4mul];
-    if (!c.vResetZero) reset.push(op.get(S), op.get(VVRESET), f32x4mul, f32x4add);
-    reset.push(op.set(V));
-  }
+  // vTau holds τ, or 1/τ when τ is a power of two (then the quotient is a product)
+  const byTau = c.tauPowerOfTwo ? [op.get(VTAU), f32x4mul] : [op.get(VTAU), f32x4div];
+  const step = (u: number): number[][] => {
+    const vRel = c.restZero ? [op.get(V(u))] : [op.get(V(u)), op.get(VREST), f32x4sub];
+    const xv = [op.get(XA), loadAt(16 * u)];
+    const charge = c.decayInput
+      ? [op.get(V(u)), ...xv, ...vRel, f32x4sub, ...byTau, f32x4add]
+      : [op.get(V(u)), ...vRel, ...byTau, f32x4sub, ...xv, f32x4add];
+    let reset: number[][];
+    if (c.reset === 'none') reset = [op.get(H(u)), op.set(V(u))];
+    else if (c.reset === 'soft')
+      reset = [op.get(H(u)), op.get(S(u)), op.get(VVTH), f32x4mul, f32x4sub, op.set(V(u))];
+    else {
+      reset = [op.get(H(u)), f32x4one, op.get(S(u)), f32x4sub, f32x4mul];
+      if (!c.vResetZero) reset.push(op.get(S(u)), op.get(VVRESET), f32x4mul, f32x4add);
+      reset.push(op.set(V(u)));
+    }
+    return [
+      ...charge,
+      op.set(H(u)),
+      // s = (h − vth ≥ 0) as 1.0 / +0
+      ...[op.get(H(u)), op.get(VVTH), f32x4sub, v128zero, f32x4ge, f32x4one, v128and, op.set(S(u))],
+      ...[op.get(YA), op.get(c.output === 'spikes' ? S(u) : H(u)), storeAt(16 * u)],
+      ...reset,
+    ];
+  };
   return body(
     [
-      [3, I32],
-      [7, V128],
+      [5, I32],
+      [4 + 3 * U, V128],
     ],
     [
-      ...splat(TAU, VTAU),
+      ...splat(c.tauPowerOfTwo ? INVTAU : TAU, VTAU),
       ...splat(VTH, VVTH),
       ...splat(REST, VREST),
       ...splat(VRESET, VVRESET),
@@ -251,22 +290,19 @@ function lifBody(c: LifShape): number[] {
       op.block,
       op.loop,
       ...[op.get(I), op.get(BYTES), op.i32geU, op.brIf(1)],
-      ...[op.get(VREST), op.set(V), op.get(I), op.set(P), op.i32const(0), op.set(T)],
+      ...range(U).flatMap((u) => [op.get(VREST), op.set(V(u))]),
+      ...[op.get(I), op.set(P), op.i32const(0), op.set(T)],
       op.block,
       op.loop,
       ...[op.get(T), op.get(STEPS), op.i32geS, op.brIf(1)],
-      ...charge,
-      op.set(H),
-      // s = (h − vth ≥ 0) as 1.0 / +0
-      ...[op.get(H), op.get(VVTH), f32x4sub, v128zero, f32x4ge, f32x4one, v128and, op.set(S)],
-      ...[op.get(Y), op.get(P), op.i32add, op.get(c.output === 'spikes' ? S : H), v128store],
-      ...reset,
+      ...[op.get(X), op.get(P), op.i32add, op.set(XA), op.get(Y), op.get(P), op.i32add, op.set(YA)],
+      ...range(U).flatMap(step),
       ...[op.get(P), op.get(STRIDE), op.i32add, op.set(P)],
       ...[op.get(T), op.i32const(1), op.i32add, op.set(T)],
       op.br(0),
       op.end,
       op.end,
-      ...[op.get(I), op.i32const(16), op.i32add, op.set(I)],
+      ...[op.get(I), op.i32const(16 * U), op.i32add, op.set(I)],
       op.br(0),
       op.end,
       op.end,
@@ -279,7 +315,8 @@ function lifBody(c: LifShape): number[] {
 
 /** The SIMD kernels bound to one wasm memory. */
 export interface WasmSimdKernels {
-  niLif(output: FusedOutput): NiLifSimd;
+  /** NI-LIF; `levelsPowerOfTwo` selects the product by `1/D` instead of the quotient by D. */
+  niLif(output: FusedOutput, levelsPowerOfTwo: boolean): NiLifSimd;
   lif(shape: LifShape): LifSimd;
 }
 
@@ -294,18 +331,21 @@ function instantiate(memory: WebAssembly.Memory, funcs: { params: number[]; body
 
 function create(memory: WebAssembly.Memory): WasmSimdKernels | null {
   try {
-    const [niSpikes, niMembrane] = instantiate(memory, [
-      { params: [I32, I32, I32, I32, I32, I32, F32], body: niLifBody('spikes') },
-      { params: [I32, I32, I32, I32, I32, I32, F32], body: niLifBody('membrane') },
-    ]);
+    const niParams = [I32, I32, I32, I32, I32, I32, F32, F32];
+    const ni = instantiate(memory, [
+      { params: niParams, body: niLifBody('spikes', false) },
+      { params: niParams, body: niLifBody('spikes', true) },
+      { params: niParams, body: niLifBody('membrane', false) },
+      { params: niParams, body: niLifBody('membrane', true) },
+    ]) as NiLifSimd[];
     const lifs = new Map<string, LifSimd>();
     return {
-      niLif: (output) => (output === 'spikes' ? niSpikes! : niMembrane!) as NiLifSimd,
+      niLif: (output, pow2) => ni[(output === 'spikes' ? 0 : 2) + (pow2 ? 1 : 0)]!,
       lif: (shape) => {
-        const key = `${shape.reset},${shape.decayInput},${shape.restZero},${shape.vResetZero},${shape.output}`;
+        const key = `${shape.reset},${shape.decayInput},${shape.restZero},${shape.vResetZero},${shape.tauPowerOfTwo},${shape.output}`;
         let f = lifs.get(key);
         if (!f) {
-          const params = [I32, I32, I32, I32, I32, F32, F32, F32, F32];
+          const params = [I32, I32, I32, I32, I32, F32, F32, F32, F32, F32];
           f = instantiate(memory, [{ params, body: lifBody(shape) }])[0] as LifSimd;
           lifs.set(key, f);
         }

@@ -5,9 +5,9 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { backendSigmoid, lifAttrs, niLifAttrs, outputOf, stepsAndNeurons } from './kernel-util';
-import { lifLoop, lifLoopConfig, niLifLoop } from './loops';
+import { isPowerOfTwo, lifLoop, lifLoopConfig, niLifLoop } from './loops';
 import { LIF_KERNEL, NI_LIF_KERNEL } from './names';
-import { wasmSimdKernels } from './wasm-simd';
+import { SIMD_NEURONS, wasmSimdKernels } from './wasm-simd';
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` these kernels use. */
 interface WasmBackend extends tf.KernelBackend {
@@ -27,9 +27,9 @@ function heapF32(b: WasmBackend, t: tf.TensorInfo): Float32Array {
   return a;
 }
 
-/** Neurons the SIMD code covers (a multiple of 4), or 0 without SIMD. */
+/** Neurons the SIMD code covers (a multiple of {@link SIMD_NEURONS}), or 0 without SIMD. */
 function simdNeurons(neurons: number, simd: unknown): number {
-  return simd ? neurons - (neurons % 4) : 0;
+  return simd ? neurons - (neurons % SIMD_NEURONS) : 0;
 }
 
 const niLifWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
@@ -44,7 +44,7 @@ const niLifWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const simd = wasmSimdKernels(b.wasm.asm?.memory);
   const n4 = simdNeurons(neurons, simd);
   if (n4 > 0) {
-    simd!.niLif(output)(
+    simd!.niLif(output, isPowerOfTwo(a.levels))(
       offset(b, x),
       offset(b, out),
       sig ? offset(b, sig) : 0,
@@ -52,6 +52,7 @@ const niLifWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
       n4 * 4,
       steps,
       a.levels,
+      1 / a.levels,
     );
   }
   if (n4 < neurons) {
@@ -78,6 +79,7 @@ const lifWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
       decayInput: c.decayInput,
       restZero: c.restZero,
       vResetZero: c.vResetZero,
+      tauPowerOfTwo: isPowerOfTwo(c.tau),
       output,
     };
     simd!.lif(shape)(
@@ -90,6 +92,7 @@ const lifWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
       c.vThreshold,
       c.rest,
       c.vReset,
+      1 / c.tau,
     );
   }
   if (n4 < neurons) lifLoop(heapF32(b, x), heapF32(b, out), steps, neurons, c, output, n4, neurons);
