@@ -7,7 +7,7 @@ import { wasmKernels } from './wasm';
 import { webgpuKernels } from './webgpu';
 
 /** The backends that have fused neuron kernels. */
-export const FUSED_KERNEL_BACKENDS: readonly string[] = Object.freeze(['cpu', 'wasm', 'webgpu']);
+export const FUSED_KERNEL_BACKENDS: readonly string[] = ['cpu', 'wasm', 'webgpu'];
 
 function onlySpikes(kernel: string, output: unknown): void {
   if (output !== 'spikes') {

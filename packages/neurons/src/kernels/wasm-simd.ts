@@ -107,18 +107,20 @@ const op = {
   f32load: [0x2a, 0x02, 0x00],
   simd: (code: number) => [0xfd, ...u32(code)],
 };
-const f32x4splat = op.simd(0x13);
-const f32x4ge = op.simd(0x46);
-const v128and = op.simd(0x4e);
-const f32x4nearest = op.simd(0x6a);
-const f32x4add = op.simd(0xe4);
-const f32x4sub = op.simd(0xe5);
-const f32x4mul = op.simd(0xe6);
-const f32x4div = op.simd(0xe7);
-const f32x4pmin = op.simd(0xea);
-const f32x4pmax = op.simd(0xeb);
-const v128zero = op.simd(0x0c).concat(new Array<number>(16).fill(0));
-const f32x4one = op
+const f32x4splat = /* @__PURE__ */ op.simd(0x13);
+const f32x4ge = /* @__PURE__ */ op.simd(0x46);
+const v128and = /* @__PURE__ */ op.simd(0x4e);
+const f32x4nearest = /* @__PURE__ */ op.simd(0x6a);
+const f32x4add = /* @__PURE__ */ op.simd(0xe4);
+const f32x4sub = /* @__PURE__ */ op.simd(0xe5);
+const f32x4mul = /* @__PURE__ */ op.simd(0xe6);
+const f32x4div = /* @__PURE__ */ op.simd(0xe7);
+const f32x4pmin = /* @__PURE__ */ op.simd(0xea);
+const f32x4pmax = /* @__PURE__ */ op.simd(0xeb);
+const v128zero = /* @__PURE__ */ op
+  .simd(0x0c)
+  .concat(new Array<number>(16).fill(0));
+const f32x4one = /* @__PURE__ */ op
   .simd(0x0c)
   .concat([0, 0, 0x80, 0x3f, 0, 0, 0x80, 0x3f, 0, 0, 0x80, 0x3f, 0, 0, 0x80, 0x3f]);
 
@@ -320,7 +322,7 @@ export interface WasmSimdKernels {
   lif(shape: LifShape): LifSimd;
 }
 
-const perMemory = new WeakMap<WebAssembly.Memory, WasmSimdKernels | null>();
+const perMemory = /* @__PURE__ */ new WeakMap<WebAssembly.Memory, WasmSimdKernels | null>();
 
 function instantiate(memory: WebAssembly.Memory, funcs: { params: number[]; body: number[] }[]) {
   const bytes = module(memory, funcs);
