@@ -145,6 +145,8 @@ describe('lifFused: gradients', () => {
     ['atan(2)', surrogate.atan()],
     ['triangle(1)', surrogate.triangle()],
     ['rect(1)', surrogate.rect()],
+    ['fastSigmoid(25)', surrogate.fastSigmoid()],
+    ['straightThrough', surrogate.straightThrough()],
   ];
   for (const c of CASES) {
     it(`equal the composite’s, ${c.name}`, async () => {

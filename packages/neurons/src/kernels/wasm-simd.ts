@@ -319,7 +319,8 @@ function lifBody(c: LifShape): number[] {
 export interface WasmSimdKernels {
   /** NI-LIF; `levelsPowerOfTwo` selects the product by `1/D` instead of the quotient by D. */
   niLif(output: FusedOutput, levelsPowerOfTwo: boolean): NiLifSimd;
-  lif(shape: LifShape): LifSimd;
+  /** LIF for this structure (compiled on first use), or null if it cannot be compiled here. */
+  lif(shape: LifShape): LifSimd | null;
 }
 
 const perMemory = /* @__PURE__ */ new WeakMap<WebAssembly.Memory, WasmSimdKernels | null>();
@@ -340,15 +341,19 @@ function create(memory: WebAssembly.Memory): WasmSimdKernels | null {
       { params: niParams, body: niLifBody('membrane', false) },
       { params: niParams, body: niLifBody('membrane', true) },
     ]) as NiLifSimd[];
-    const lifs = new Map<string, LifSimd>();
+    const lifs = new Map<string, LifSimd | null>();
     return {
       niLif: (output, pow2) => ni[(output === 'spikes' ? 0 : 2) + (pow2 ? 1 : 0)]!,
       lif: (shape) => {
         const key = `${shape.reset},${shape.decayInput},${shape.restZero},${shape.vResetZero},${shape.tauPowerOfTwo},${shape.output}`;
         let f = lifs.get(key);
-        if (!f) {
+        if (f === undefined) {
           const params = [I32, I32, I32, I32, I32, F32, F32, F32, F32, F32];
-          f = instantiate(memory, [{ params, body: lifBody(shape) }])[0] as LifSimd;
+          try {
+            f = instantiate(memory, [{ params, body: lifBody(shape) }])[0] as LifSimd;
+          } catch {
+            f = null;
+          }
           lifs.set(key, f);
         }
         return f;

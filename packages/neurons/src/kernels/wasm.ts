@@ -71,18 +71,18 @@ const lifWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const [steps, neurons] = stepsAndNeurons(x.shape);
   const c = lifLoopConfig(a.tau, a.vThreshold, a.reset, a.vReset, a.decayInput);
   const out = b.makeOutput(x.shape.slice(), 'float32');
-  const simd = wasmSimdKernels(b.wasm.asm?.memory);
+  const shape = {
+    reset: c.reset,
+    decayInput: c.decayInput,
+    restZero: c.restZero,
+    vResetZero: c.vResetZero,
+    tauPowerOfTwo: isPowerOfTwo(c.tau),
+    output,
+  };
+  const simd = wasmSimdKernels(b.wasm.asm?.memory)?.lif(shape) ?? null;
   const n4 = simdNeurons(neurons, simd);
   if (n4 > 0) {
-    const shape = {
-      reset: c.reset,
-      decayInput: c.decayInput,
-      restZero: c.restZero,
-      vResetZero: c.vResetZero,
-      tauPowerOfTwo: isPowerOfTwo(c.tau),
-      output,
-    };
-    simd!.lif(shape)(
+    simd!(
       offset(b, x),
       offset(b, out),
       neurons * 4,
