@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // One backend's run of the neurons benchmark: multi-step LIF and NI-LIF over 1M neurons for
-// T = 1..4, against one tf.add over the same [T, 1M] tensor (the memory-bound floor).
+// T = 1..4, composite ops and fused kernels, against one tf.add over the same [T, 1M] tensor (the memory-bound floor).
 // Prints `RESULT <json>`; bench/run.mjs collects it. Uses the built package (dist/).
 import * as tf from '@tensorflow/tfjs-core';
-import { lif, niLif } from '@spiketrack/neurons';
+import { lif, lifFused, niLif, niLifFused } from '@spiketrack/neurons';
 import { selectBackend } from '@spiketrack/neurons/node';
 
 const backend = process.argv[2] ?? 'wasm';
@@ -46,6 +46,8 @@ for (let T = 1; T <= 4; T++) {
   for (const [name, fn] of [
     ['LIF (hard reset, tau 2)', () => lif(x, { tau: 2 })],
     ['NI-LIF (D = 4)', () => niLif(x, decay)],
+    ['LIF fused kernel (hard reset, tau 2)', () => lifFused(x, { tau: 2 })],
+    ['NI-LIF fused kernel (D = 4)', () => niLifFused(x, decay)],
   ]) {
     const ms = await time(fn);
     cases.push({

@@ -28,6 +28,7 @@ export {
 export { assertRank, assertSameShape, assertShape, type DimSpec, formatShape } from './core/shape';
 export { isSpikeSource, type SpikeSource } from './core/spike-source';
 export * from './io/index';
+export * from './kernels/index';
 export * from './monitor/index';
 export * from './neurons/index';
 export * from './nn/index';

@@ -73,7 +73,16 @@ function checkDecay(where: string, decayLogits: unknown, x: tf.Tensor, axis: num
  * {@link niLif}. Tidy.
  */
 export function niLifFused(x: tf.Tensor, decayLogits: tf.Tensor, opts: NiLifOptions = {}): tf.Tensor {
-  const where = 'niLifFused';
+  return niLifFusedImpl('niLifFused', x, decayLogits, opts);
+}
+
+/** {@link niLifFused} with errors naming `where` (a module's label). */
+export function niLifFusedImpl(
+  where: string,
+  x: tf.Tensor,
+  decayLogits: tf.Tensor,
+  opts: NiLifOptions = {},
+): tf.Tensor {
   const { levels, timeAxis } = niLifOptions(where, opts);
   assertTensor(where, x);
   const axis = resolveTimeAxis(where, x, timeAxis);

@@ -19,6 +19,7 @@ import {
   runMulti,
   runSingle,
 } from './functional';
+import { niLifFusedImpl } from '../kernels/fused';
 import { NI_LIF_DECAY_INIT, type NiLifState, niLifImpl, niLifOptions, niLifStepImpl } from './ni-lif';
 
 /** Options every neuron module takes besides its dynamics. */
@@ -305,6 +306,11 @@ export interface NILIFOptions extends NeuronModuleOptions {
   levels?: number;
   /** Initial decay logit (default `logit(0.25) = −ln 3`). */
   initDecay?: number;
+  /**
+   * Run the multi-step form as one fused kernel where the backend has it (cpu, wasm, webgpu;
+   * default true). Results and gradients are bit-identical to the composite ops.
+   */
+  fused?: boolean;
 }
 
 /**
@@ -324,6 +330,8 @@ export class NILIF extends NeuronModule<NiLifState> {
   readonly maxSteps: number;
   /** The decay logits `a`, shape `[maxSteps − 1]` (state-dict key `decay`). */
   readonly decay: tf.Variable;
+  /** Whether the multi-step form uses the fused kernel. */
+  readonly fused: boolean;
 
   constructor(opts: NILIFOptions = {}) {
     super(opts);
@@ -339,10 +347,14 @@ export class NILIF extends NeuronModule<NiLifState> {
     this.spikeCountScale = levels;
     this.maxSpikesPerStep = levels;
     this.decay = this.param('decay', tf.fill([maxSteps - 1], init));
+    this.fused = opts.fused ?? true;
   }
 
   protected multiStep(x: tf.Tensor): tf.Tensor {
-    return niLifImpl(this.label, x, this.decay, { levels: this.levels, timeAxis: this.timeAxis });
+    const opts = { levels: this.levels, timeAxis: this.timeAxis };
+    return this.fused
+      ? niLifFusedImpl(this.label, x, this.decay, opts)
+      : niLifImpl(this.label, x, this.decay, opts);
   }
   protected singleStep(x: tf.Tensor, state: NiLifState | null): StepResult<NiLifState> {
     return niLifStepImpl(this.label, x, state, this.decay, { levels: this.levels });
