@@ -151,7 +151,15 @@ function lifAttrsFor(where: string, opts: LifOptions & MultiStepOptions): LifKer
  * `webgpu`, it calls {@link lif}. Tidy.
  */
 export function lifFused(x: tf.Tensor, opts: LifOptions & MultiStepOptions = {}): tf.Tensor {
-  const where = 'lifFused';
+  return lifFusedImpl('lifFused', x, opts);
+}
+
+/** {@link lifFused} with errors naming `where` (a module's label). */
+export function lifFusedImpl(
+  where: string,
+  x: tf.Tensor,
+  opts: LifOptions & MultiStepOptions = {},
+): tf.Tensor {
   const attrs = lifAttrsFor(where, opts);
   assertTensor(where, x);
   const axis = resolveTimeAxis(where, x, checkTimeAxis(where, opts.timeAxis));

@@ -19,7 +19,7 @@ import {
   runMulti,
   runSingle,
 } from './functional';
-import { niLifFusedImpl } from '../kernels/fused';
+import { lifFusedImpl, niLifFusedImpl } from '../kernels/fused';
 import { NI_LIF_DECAY_INIT, type NiLifState, niLifImpl, niLifOptions, niLifStepImpl } from './ni-lif';
 
 /** Options every neuron module takes besides its dynamics. */
@@ -171,23 +171,34 @@ export class IF extends ThresholdNeuron<MembraneState> {
 /** Options of the {@link LIF} module. */
 export type LIFModuleOptions = Omit<LifOptions, 'vThreshold'> &
   LearnableThresholdOptions &
-  NeuronModuleOptions;
+  NeuronModuleOptions & {
+    /** Run the multi-step form as one fused kernel where possible (default true; bit-identical). */
+    fused?: boolean;
+  };
 
 /** Leaky integrate-and-fire neuron module (binary spikes). See {@link lif}. */
 export class LIF extends ThresholdNeuron<MembraneState> {
   readonly spikeCountScale = 1;
   readonly maxSpikesPerStep = 1;
   private readonly opts: LifOptions;
+  /** Whether the multi-step form uses the fused kernel (where the options allow it). */
+  readonly fused: boolean;
 
   constructor(opts: LIFModuleOptions = {}) {
     super(opts);
+    this.fused = opts.fused ?? true;
     this.opts = { ...opts, vThreshold: undefined };
+    delete (this.opts as { fused?: boolean }).fused;
     lifImpl(this.typeName, this.opts);
   }
   private impl() {
     return lifImpl(this.label, { ...this.opts, vThreshold: this.vth });
   }
   protected multiStep(x: tf.Tensor): tf.Tensor {
+    if (this.fused) {
+      // The fused kernel takes a numeric threshold; a learnable one runs the composite ops.
+      return lifFusedImpl(this.label, x, { ...this.opts, vThreshold: this.vth, timeAxis: this.timeAxis });
+    }
     const n = this.impl();
     return runMulti(this.label, x, { timeAxis: this.timeAxis }, n.params, n.step);
   }

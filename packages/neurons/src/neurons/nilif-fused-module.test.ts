@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { NILIF } from './modules';
+import { LIF, NILIF } from './modules';
 
 describe('NILIF module: fused and composite paths', () => {
   it('give the same spikes and gradients (decay and input), bit for bit', async () => {
@@ -24,5 +24,27 @@ describe('NILIF module: fused and composite paths', () => {
     tf.dispose([x, a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads), ga, gb]);
     fused.dispose();
     plain.dispose();
+  });
+
+  it('LIF module: fused and composite paths agree bit for bit, learnable threshold included', async () => {
+    const x = tf.randomUniform([4, 3, 6], -1, 3, 'float32', 5);
+    for (const opts of [
+      { tau: 2 },
+      { tau: 3, reset: 'soft' as const, decayInput: false },
+      { learnThreshold: true },
+    ]) {
+      const f = new LIF(opts);
+      const p = new LIF({ ...opts, fused: false });
+      const gf = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(f.apply(xx), xx)))(x);
+      const gp = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(p.apply(xx), xx)))(x);
+      const yf = f.apply(x);
+      const yp = p.apply(x);
+      expect(await yf.data()).toEqual(await yp.data());
+      expect(await gf.data()).toEqual(await gp.data());
+      tf.dispose([gf, gp, yf, yp]);
+      f.dispose();
+      p.dispose();
+    }
+    x.dispose();
   });
 });
