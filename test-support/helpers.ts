@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
+import { decodeSafetensor, parseSafetensors } from '../packages/neurons/src/io/safetensors';
 
 /** The name of the backend the current test runs on. */
 export const testBackend = (): string => tf.getBackend();
@@ -64,4 +65,25 @@ export function expectClose(
     m,
     `${what}: max |diff| ${m} at index ${worst} (actual ${actual[worst]}, expected ${expected[worst]}) > ${atol}`,
   ).toBeLessThanOrEqual(atol);
+}
+
+/** One float32 fixture tensor, read without creating a tf tensor. */
+export interface FixtureTensor {
+  shape: number[];
+  values: Float32Array;
+}
+
+/**
+ * Reads the F32 tensors of a reference `.safetensors` fixture (relative to the fixtures dir) with
+ * our own safetensors parser, as raw float32 arrays.
+ */
+export function readFixtureF32(rel: string): Map<string, FixtureTensor> {
+  const parsed = parseSafetensors(readFixtureBytes(rel), { source: rel });
+  const out = new Map<string, FixtureTensor>();
+  for (const [name, entry] of parsed.tensors) {
+    if (entry.dtype !== 'F32') throw new Error(`${rel}: ${name} is ${entry.dtype}, expected F32`);
+    const d = decodeSafetensor(entry, { source: rel, name });
+    out.set(name, { shape: entry.shape, values: d.values as Float32Array });
+  }
+  return out;
 }

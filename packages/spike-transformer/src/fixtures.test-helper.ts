@@ -1,16 +1,13 @@
 /**
- * Test-only: reads the reference unit fixtures (`units/<name>.safetensors` + `.json`) with a
- * minimal F32 safetensors reader, and converts torch's time-first NCHW to our NHWC.
+ * Test-only: reads the reference unit fixtures (`units/<name>.safetensors` + `.json`) and
+ * converts torch's time-first NCHW to our NHWC.
  */
 import type { AnyModule } from '@spiketrack/neurons';
 import { refreshExactConstants } from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
-import { readFixtureBytes, readFixtureJson } from '../../../test-support/helpers';
+import { type FixtureTensor, readFixtureF32, readFixtureJson } from '../../../test-support/helpers';
 
-export interface FixtureTensor {
-  shape: number[];
-  values: Float32Array;
-}
+export type { FixtureTensor };
 
 export interface UnitFixture {
   name: string;
@@ -24,22 +21,7 @@ const cache = new Map<string, UnitFixture>();
 export function readUnit(name: string): UnitFixture {
   const hit = cache.get(name);
   if (hit) return hit;
-  const bytes = readFixtureBytes(`units/${name}.safetensors`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = Number(view.getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<
-    string,
-    { dtype: string; shape: number[]; data_offsets: [number, number] }
-  >;
-  const tensors = new Map<string, FixtureTensor>();
-  for (const [k, h] of Object.entries(header)) {
-    if (k === '__metadata__') continue;
-    if (h.dtype !== 'F32') throw new Error(`${name}: ${k} is ${h.dtype}, expected F32`);
-    const [a, b] = h.data_offsets;
-    const values = new Float32Array((b - a) / 4);
-    for (let i = 0; i < values.length; i++) values[i] = view.getFloat32(8 + n + a + 4 * i, true);
-    tensors.set(k, { shape: h.shape, values });
-  }
+  const tensors = readFixtureF32(`units/${name}.safetensors`);
   const unit = { name, json: readFixtureJson(`units/${name}.json`) as UnitFixture['json'], tensors };
   cache.set(name, unit);
   return unit;
@@ -119,20 +101,5 @@ export async function randomizeParams(m: AnyModule, seed: number, range = 1): Pr
 
 /** The F32 tensors of a whole-model fixture's safetensors file (torch layouts; the caller disposes). */
 export function readCaseTensors(rel: string): Map<string, tf.Tensor> {
-  const bytes = readFixtureBytes(rel);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = Number(view.getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<
-    string,
-    { dtype: string; shape: number[]; data_offsets: [number, number] }
-  >;
-  const out = new Map<string, tf.Tensor>();
-  for (const [k, h] of Object.entries(header)) {
-    if (k === '__metadata__' || h.dtype !== 'F32') continue;
-    const [a, b] = h.data_offsets;
-    const values = new Float32Array((b - a) / 4);
-    for (let i = 0; i < values.length; i++) values[i] = view.getFloat32(8 + n + a + 4 * i, true);
-    out.set(k, tf.tensor(values, h.shape, 'float32'));
-  }
-  return out;
+  return new Map([...readFixtureF32(rel)].map(([k, t]) => [k, tf.tensor(t.values, t.shape, 'float32')]));
 }

@@ -1,33 +1,11 @@
-/**
- * Test-only: reads the F32 tensors of a reference `.safetensors` fixture (a minimal reader, so the
- * neuron tests do not depend on the io folder).
- */
+/** Test-only: reads the F32 tensors of a reference `.safetensors` fixture. */
 import * as tf from '@tensorflow/tfjs-core';
-import { readFixtureBytes } from '../../../../test-support/helpers';
+import { type FixtureTensor, readFixtureF32 } from '../../../../test-support/helpers';
 
-export interface FixtureTensor {
-  shape: number[];
-  values: Float32Array;
-}
+export type { FixtureTensor };
 
 export function readF32Fixture(rel: string): Map<string, FixtureTensor> {
-  const bytes = readFixtureBytes(rel);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = Number(view.getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<
-    string,
-    { dtype: string; shape: number[]; data_offsets: [number, number] }
-  >;
-  const out = new Map<string, FixtureTensor>();
-  for (const [k, h] of Object.entries(header)) {
-    if (k === '__metadata__') continue;
-    if (h.dtype !== 'F32') throw new Error(`${rel}: ${k} is ${h.dtype}, expected F32`);
-    const [a, b] = h.data_offsets;
-    const values = new Float32Array((b - a) / 4);
-    for (let i = 0; i < values.length; i++) values[i] = view.getFloat32(8 + n + a + 4 * i, true);
-    out.set(k, { shape: h.shape, values });
-  }
-  return out;
+  return readFixtureF32(rel);
 }
 
 export function fixtureTensor(m: Map<string, FixtureTensor>, key: string): tf.Tensor {
