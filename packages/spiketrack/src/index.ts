@@ -1,5 +1,6 @@
 /**
- * Not implemented yet: this package is reserved and exports nothing. See the repository's issues
- * for the work that fills it.
+ * `spiketrack`: the SpikeTrack tracker network (CVPR 2026) for TensorFlow.js: the asymmetric
+ * spiking encoder with memory retrieval, the center-predictor head, configs and checkpoints.
+ * Time-first NHWC tensors; child names are the reference's state-dict keys.
  */
-export {};
+export * from './head/index';
