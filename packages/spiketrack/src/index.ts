@@ -4,3 +4,4 @@
  * Time-first NHWC tensors; child names are the reference's state-dict keys.
  */
 export * from './head/index';
+export * from './config/index';

@@ -177,7 +177,8 @@ describe('CenterPredictor: options, errors, gradients', () => {
       const g = await grads[p.name]!.data();
       expect(g.every(Number.isFinite), k).toBe(true);
     }
-    const g5 = await grads[m.namedParameters().get('conv5_ctr.weight').name]!.data();
+    const w5 = m.namedParameters().get('conv5_ctr.weight') as tf.Variable;
+    const g5 = await grads[w5.name]!.data();
     expect(g5.some((v) => v !== 0)).toBe(true);
     tf.dispose([value, grads]);
     await expectNoLeak(() => run());
