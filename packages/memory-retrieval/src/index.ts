@@ -6,5 +6,6 @@
  * keys.
  */
 export { GateModule, type GateModuleOptions, type GateMode } from './gate';
+export { MemoryRetrieval, type MemoryRetrievalOptions } from './memory-retrieval';
 export { Retriever, type RetrieverNeuronOptions, type RetrieverOptions } from './retriever';
 export { TemplateMemory } from './template-memory';
