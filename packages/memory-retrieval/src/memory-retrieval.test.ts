@@ -12,6 +12,13 @@ const wasm = tf.getBackend() === 'wasm';
 /** Which backbone width each of the six MRMs has (the reference's `embed_dim_indices`). */
 const MRM_DIM_INDEX = [0, 1, 2, 2, 3, 3];
 
+/** The width of MRM `i` for backbone widths `dims`. */
+function mrmDim(dims: number[], i: number): number {
+  const d = dims[MRM_DIM_INDEX[i] ?? -1];
+  if (d === undefined) throw new Error(`no width for mrm.${i} in [${dims}]`);
+  return d;
+}
+
 interface ConfigFixture {
   name: string;
   dims: number[];
@@ -45,7 +52,7 @@ describe('MemoryRetrieval: structure', () => {
         const prefix = `encoder.mrm.${i}.`;
         const ref = Object.entries(cfg.keys).filter(([k]) => k.startsWith(prefix));
         const m = new MemoryRetrieval({
-          dim: cfg.dims[MRM_DIM_INDEX[i]]!,
+          dim: mrmDim(cfg.dims, i),
           numTemplates: cfg.temp_num,
           gridSize: cfg.resolution / 16,
         });
@@ -98,7 +105,7 @@ for (const caseName of ['tiny-256-t3', 'tiny-256-t1']) {
     for (let i = 0; i < 6; i++) {
       it(`mrm.${i}: output and search-path firing rates`, async () => {
         const t = json.temp_num;
-        const dim = json.dims[MRM_DIM_INDEX[i]]!;
+        const dim = mrmDim(json.dims, i);
         const m = new MemoryRetrieval({ dim, numTemplates: t, gridSize: json.resolution / 16 });
         const prefix = `encoder.mrm.${i}.`;
         const w = new Map<string, tf.Tensor>();
