@@ -1,5 +1,31 @@
 /**
- * Not implemented yet: this package is reserved and exports nothing. See the repository's issues
- * for the work that fills it.
+ * `@spiketrack/energy`: energy accounting for spiking networks, measured on real forward passes of
+ * any `Module` tree of `@spiketrack/neurons`: dense MACs, synaptic operations (ACs) counted from the
+ * actual spikes and in the paper convention, input firing rates, and picojoules per process.
  */
-export {};
+export {
+  CONVENTIONS,
+  type CountOpsOptions,
+  countOps,
+  type LayerOps,
+  OpCounter,
+  type OpReport,
+  type OpTotals,
+  type SpikeDecision,
+  type SpikeDetection,
+  type SpikeOverride,
+  type SpikeScale,
+} from './count';
+export {
+  type ConventionEnergy,
+  type EnergyReport,
+  energy,
+  type LayerEnergy,
+  PROCESS_MODELS,
+  type ProcessModel,
+  type ProcessName,
+  type ProcessSpec,
+  processModel,
+} from './energy';
+export { formatCount, formatEnergy, formatEnergyTable } from './format';
+export { axisFanout } from './geometry';

@@ -1,0 +1,102 @@
+import type { EnergyReport } from './energy';
+
+const SI = [
+  [1e12, 'T'],
+  [1e9, 'G'],
+  [1e6, 'M'],
+  [1e3, 'k'],
+] as const;
+
+/** An operation count: exact below 10 000 (two decimals when fractional), else 3 significant digits with k/M/G/T. */
+export function formatCount(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  const a = Math.abs(n);
+  if (a < 1e4) return Number.isInteger(n) ? String(n) : n.toFixed(2);
+  for (const [v, s] of SI) if (a >= v) return `${(n / v).toPrecision(3)} ${s}`;
+  return String(n);
+}
+
+/** An energy given in pJ, in the largest unit (pJ, nJ, µJ, mJ, J) that keeps it ≥ 1. */
+export function formatEnergy(pj: number): string {
+  if (!Number.isFinite(pj)) return String(pj);
+  const units = [
+    [1e12, 'J'],
+    [1e9, 'mJ'],
+    [1e6, 'µJ'],
+    [1e3, 'nJ'],
+  ] as const;
+  const a = Math.abs(pj);
+  for (const [v, u] of units) if (a >= v) return `${(pj / v).toPrecision(4)} ${u}`;
+  return `${pj.toPrecision(4)} pJ`;
+}
+
+function table(rows: string[][], rightAlign: boolean[]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => (rightAlign[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+/**
+ * A plain-text table of an {@link EnergyReport}: per layer its path, kind, input (spikes, real or
+ * mixed), dense MACs, MACs charged, ACs in both conventions, input firing rate and energy in both
+ * conventions; then totals, the ANN equivalent, the SNN/ANN ratios and the process constants.
+ * For JSON, `JSON.stringify(report)`: the reports are plain objects.
+ */
+export function formatEnergyTable(report: EnergyReport): string {
+  const header = [
+    'layer',
+    'kind',
+    'input',
+    'dense MACs',
+    'MACs',
+    'ACs (exact)',
+    'ACs (paper)',
+    'rate',
+    'E exact',
+    'E paper',
+  ];
+  const rows = [header];
+  for (const l of report.layers) {
+    rows.push([
+      l.path,
+      l.kind,
+      l.spiking === true ? 'spikes' : l.spiking === false ? 'real' : 'mixed',
+      formatCount(l.denseMacs),
+      formatCount(l.macs),
+      formatCount(l.acs),
+      formatCount(l.paperAcs),
+      l.inputRate === null ? '-' : l.inputRate.toFixed(4),
+      formatEnergy(l.exact),
+      formatEnergy(l.paper),
+    ]);
+  }
+  rows.push([
+    'total',
+    '',
+    '',
+    formatCount(report.ann.macs),
+    formatCount(report.exact.macs),
+    formatCount(report.exact.acs),
+    formatCount(report.paper.acs),
+    '',
+    formatEnergy(report.exact.total),
+    formatEnergy(report.paper.total),
+  ]);
+  const ratio = (r: number | null) => (r === null ? '-' : r.toFixed(4));
+  const p = report.process;
+  return [
+    table(rows, [false, false, false, true, true, true, true, true, true, true]),
+    '',
+    `ANN equivalent: ${formatEnergy(report.ann.total)} (${formatCount(report.ann.macs)} MACs)`,
+    `SNN/ANN: exact ${ratio(report.exact.ratioToAnn)}, paper ${ratio(report.paper.ratioToAnn)}`,
+    `process: ${p.name}, E_MAC ${p.eMac} pJ, E_AC ${p.eAc} pJ (${p.source})`,
+    `timesteps: ${report.timesteps}`,
+    'exact: ACs from the actual spikes (Σ spike count × real fan-out); paper: dense MACs × mean input spike count',
+  ].join('\n');
+}
