@@ -5,3 +5,5 @@
  */
 export * from './head/index';
 export * from './config/index';
+export * from './model/index';
+export * from './checkpoint/index';

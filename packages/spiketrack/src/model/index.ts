@@ -1,0 +1,11 @@
+// Barrel of src/model: the network, its encoder and the template cache.
+export { SpikeTrackEncoder, type SpikeTrackEncoderOptions } from './encoder';
+export {
+  CHECKPOINT_METADATA,
+  type FromCheckpointOptions,
+  type SpikeTrackConfigInput,
+  SpikeTrackModel,
+  type SpikeTrackModelOptions,
+  type TemplateInput,
+} from './model';
+export { TemplateCache } from './template-cache';

@@ -1,0 +1,130 @@
+import { CheckpointError, ConfigError, ShapeError } from '@spiketrack/neurons';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { expectNoLeak, readFixtureJson } from '../../../../test-support/helpers';
+import { inferSpikeTrackConfig, SPIKETRACK_CONFIGS, type SpikeTrackConfigName } from '../config/config';
+import { SpikeTrackModel } from './model';
+import type { TemplateCache } from './template-cache';
+
+interface ConfigFixture {
+  name: string;
+  num_keys: number;
+  num_params: number;
+  keys: Record<string, { shape: number[]; dtype: string }>;
+}
+
+const CONFIGS: SpikeTrackConfigName[] = [
+  'tiny_256_t3',
+  'spiketrack_s256_t1',
+  'spiketrack_s256_t3',
+  'spiketrack_b256_t1',
+  'spiketrack_b256_t3',
+  'spiketrack_b384_t1',
+  'spiketrack_b384_t3',
+];
+
+describe('SpikeTrackModel: structure of every reference configuration', () => {
+  for (const name of CONFIGS) {
+    // Built with random weights; the forward pass is not run here (the base models are large).
+    it(`has exactly the keys, torch shapes and dtypes of configs/${name}.json, and infers its config back`, () => {
+      const cfg = readFixtureJson<ConfigFixture>(`configs/${name}.json`);
+      const before = tf.memory().numTensors;
+      const m = new SpikeTrackModel({ config: name });
+      try {
+        const shapes = m.stateShapes({ layout: 'torch' });
+        expect(shapes.size).toBe(cfg.num_keys);
+        expect([...shapes.keys()]).toEqual(Object.keys(cfg.keys));
+        for (const [k, v] of Object.entries(cfg.keys)) expect(shapes.get(k), k).toEqual(v.shape);
+        const int64 = new Set(m.stateTorchDtypes().keys());
+        for (const [k, v] of Object.entries(cfg.keys)) {
+          expect(int64.has(k), k).toBe(v.dtype === 'int64');
+        }
+        // The reference's parameter count (nn.Parameters; BatchNorm statistics are buffers).
+        expect(m.numParameters()).toBe(cfg.num_params);
+        const inferred = inferSpikeTrackConfig(shapes).config;
+        expect(inferred).toEqual({ ...SPIKETRACK_CONFIGS[name] });
+      } finally {
+        m.dispose();
+      }
+      expect(tf.memory().numTensors).toBe(before);
+    }, 120_000);
+  }
+});
+
+describe('SpikeTrackModel: a small random model', () => {
+  const small = {
+    dims: [8, 8, 16, 16] as const,
+    numHeads: 2,
+    resolution: 32,
+    templates: 2,
+    decoderChannel: 16,
+  };
+  const R = small.resolution;
+
+  it('runs both paths to the same result, checks its inputs, and does not leak', async () => {
+    const m = new SpikeTrackModel({ config: small, seed: 3 });
+    m.eval();
+    expect(m.config.name).toBeNull();
+    const t0 = tf.randomNormal([1, R, R, 3], 0, 1, 'float32', 1);
+    const t1 = tf.randomNormal([1, R, R, 3], 0, 1, 'float32', 2);
+    const s = tf.randomNormal([1, R, R, 3], 0, 1, 'float32', 3);
+    const out = m.apply([t0, t1], s);
+    expect(out.scoreMap.shape).toEqual([1, 2, 2, 1]);
+    expect(out.predBoxes.shape).toEqual([1, 4]);
+    const cache = m.encodeTemplates([t0, t1]);
+    expect(cache.numTemplates).toBe(2);
+    expect(cache.memories).toHaveLength(6);
+    const fast = m.trackFrame(s, cache);
+    for (const k of ['scoreMap', 'sizeMap', 'offsetMap', 'predBoxes'] as const) {
+      expect(Array.from(await fast[k].data()), k).toEqual(Array.from(await out[k].data()));
+    }
+    // A stacked [T, B, R, R, 3] tensor is the same as the list.
+    const stacked = tf.stack([t0, t1]);
+    const f1 = m.encode(stacked, s);
+    const f2 = m.encodeSearch(s, cache);
+    expect(Array.from(await f1.data())).toEqual(Array.from(await f2.data()));
+    await expectNoLeak(() => m.apply([t0, t1], s));
+    await expectNoLeak(() => m.trackFrame(s, cache));
+    await expectNoLeak(() => m.encodeTemplates(stacked));
+
+    expect(() => m.apply([t0], s)).toThrow(/expected 2 template\(s\)/);
+    expect(() => m.apply([t0, t1], tf.zeros([1, R, R, 4]))).toThrow(ShapeError);
+    const bad = tf.zeros([R, R, 3]);
+    expect(() => m.apply(bad, s)).toThrow(ShapeError);
+    expect(() => m.trackFrame(s, {} as TemplateCache)).toThrow(ConfigError);
+    const c1 = m.encodeTemplates(tf.stack([t0, t1]));
+    c1.dispose();
+    expect(c1.isDisposed).toBe(true);
+    expect(() => m.trackFrame(s, c1)).toThrow(/disposed/);
+    tf.dispose([t0, t1, s, out, fast, stacked, f1, f2, bad]);
+    cache.dispose();
+    m.dispose();
+  });
+
+  it('has deterministic seeded weights and rejects bad configurations', async () => {
+    const a = new SpikeTrackModel({ config: small, seed: 7 });
+    const b = new SpikeTrackModel({ config: small, seed: 7 });
+    for (const k of [
+      'encoder.mrm.5.retriever.q_conv.0.weight',
+      'decoder.conv1_ctr.0.weight',
+      'encoder.block4.1.attn.k_conv.0.weight',
+    ]) {
+      const wa = await a.namedParameters().get(k)!.data();
+      const wb = await b.namedParameters().get(k)!.data();
+      expect(Array.from(wa), k).toEqual(Array.from(wb));
+    }
+    a.dispose();
+    b.dispose();
+    expect(() => new SpikeTrackModel({ config: 'nope' as SpikeTrackConfigName })).toThrow(ConfigError);
+    expect(() => new SpikeTrackModel({ config: { ...small, numHeads: 3 } })).toThrow(ConfigError);
+  });
+
+  it('fromCheckpoint rejects what is not a SpikeTrack checkpoint', async () => {
+    await expect(
+      SpikeTrackModel.fromCheckpoint(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])),
+    ).rejects.toThrow(CheckpointError);
+    await expect(SpikeTrackModel.fromCheckpoint('/nonexistent/model.pth.tar')).rejects.toThrow(
+      /cannot read checkpoint '\/nonexistent\/model.pth.tar'/,
+    );
+  });
+});
