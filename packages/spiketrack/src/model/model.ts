@@ -4,13 +4,12 @@ import {
   formatShape,
   type LoadReport,
   Module,
-  readWeights,
   refreshExactConstants,
   ShapeError,
-  type StateDictLayout,
 } from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
-import { type CheckpointSource, readCheckpointBytes } from '../checkpoint/source';
+import { type ReadCheckpointOptions, readCheckpoint } from '../checkpoint/load';
+import type { CheckpointSource } from '../checkpoint/source';
 import {
   inferSpikeTrackConfig,
   resolveSpikeTrackConfig,
@@ -42,7 +41,7 @@ export interface SpikeTrackModelOptions {
 export type TemplateInput = tf.Tensor | readonly tf.Tensor[];
 
 /** Options of {@link SpikeTrackModel.fromCheckpoint}. */
-export interface FromCheckpointOptions {
+export interface FromCheckpointOptions extends ReadCheckpointOptions {
   /**
    * The configuration. Default: the one a safetensors file written by {@link saveCheckpoint}
    * records, else the one inferred from the checkpoint's shapes ({@link inferSpikeTrackConfig}).
@@ -54,13 +53,6 @@ export interface FromCheckpointOptions {
    * unexpected keys are reported in {@link SpikeTrackModel.loadReport}; shape mismatches still throw.
    */
   strict?: boolean;
-  /**
-   * Where the state dict is inside a torch checkpoint (default: `net`, `state_dict` or `model`,
-   * whichever the file has, else the top level; see `readTorchCheckpoint`).
-   */
-  stateDictKey?: string | readonly string[] | null;
-  /** The name used in error messages (default: the path or URL). */
-  source?: string;
 }
 
 /** Metadata keys of the safetensors files {@link saveCheckpoint} writes. */
@@ -155,16 +147,10 @@ export class SpikeTrackModel extends Module<[TemplateInput, tf.Tensor], HeadOutp
     src: CheckpointSource,
     opts: FromCheckpointOptions = {},
   ): Promise<SpikeTrackModel> {
-    const { bytes, source: name } = await readCheckpointBytes(src);
-    const source = opts.source ?? name;
-    const contents = readWeights(bytes, {
-      source,
-      ...(opts.stateDictKey === undefined ? {} : { stateDictKey: opts.stateDictKey }),
-    });
+    const contents = await readCheckpoint(src, opts);
+    const { source, layout } = contents;
     let model: SpikeTrackModel | null = null;
     try {
-      const layout: StateDictLayout =
-        contents.metadata[CHECKPOINT_METADATA.layout] === 'native' ? 'native' : 'torch';
       let config: SpikeTrackConfig | null = opts.config ? resolveSpikeTrackConfig(opts.config) : null;
       config ??= configFromMetadata(contents.metadata, source);
       if (!config) {
@@ -177,7 +163,7 @@ export class SpikeTrackModel extends Module<[TemplateInput, tf.Tensor], HeadOutp
           config = inferSpikeTrackConfig(contents.tensors).config;
         } catch (e) {
           if (e instanceof CheckpointError) {
-            throw new CheckpointError(`${source}: cannot infer the configuration: ${e.message}`, {
+            throw new CheckpointError(`${source}: cannot infer the SpikeTrack configuration: ${e.message}`, {
               missing: e.missing,
               mismatched: e.mismatched,
             });
