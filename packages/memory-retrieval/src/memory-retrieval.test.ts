@@ -1,13 +1,22 @@
 import { ConfigError, FiringRateMonitor, readTorchCheckpoint } from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectClose, expectNoLeak, readFixtureBytes, readFixtureJson } from '../../../test-support/helpers';
+import {
+  expectClose,
+  expectNoLeak,
+  onWebGPU,
+  readFixtureBytes,
+  readFixtureJson,
+} from '../../../test-support/helpers';
 import { loadInto, randomizeParams, readCaseTensors } from './fixtures.test-helper';
 import { MemoryRetrieval } from './memory-retrieval';
 import { TemplateMemory } from './template-memory';
 
 /** wasm has no Conv2DBackpropFilter / depthwise backprop kernels (PLATFORM.md). */
 const wasm = tf.getBackend() === 'wasm';
+
+/** Timeout of the tests that run the tiny model's MRMs: SwiftShader is slow, more so under load. */
+const HEAVY = onWebGPU() ? 600_000 : 60_000;
 
 /** Which backbone width each of the six MRMs has (the reference's `embed_dim_indices`). */
 const MRM_DIM_INDEX = [0, 1, 2, 2, 3, 3];
@@ -103,49 +112,53 @@ for (const caseName of ['tiny-256-t3', 'tiny-256-t1']) {
     });
 
     for (let i = 0; i < 6; i++) {
-      it(`mrm.${i}: output and search-path firing rates`, async () => {
-        const t = json.temp_num;
-        const dim = mrmDim(json.dims, i);
-        const m = new MemoryRetrieval({ dim, numTemplates: t, gridSize: json.resolution / 16 });
-        const prefix = `encoder.mrm.${i}.`;
-        const w = new Map<string, tf.Tensor>();
-        for (const [k, v] of ckpt) if (k.startsWith(prefix)) w.set(k.slice(prefix.length), tf.clone(v));
-        const report = await loadInto(m, w, { strict: t === 3, source: 'model.pth.tar' });
-        // T = 1 loads the T = 3 checkpoint without the responders 1 and 2 (case.json: ignored_keys)
-        const ignored = (json.checkpoint.ignored_keys ?? [])
-          .filter((k) => k.startsWith(prefix))
-          .map((k) => k.slice(prefix.length));
-        expect(report.unexpected.sort()).toEqual(ignored.sort());
-        expect(report.missing).toEqual([]);
+      it(
+        `mrm.${i}: output and search-path firing rates`,
+        async () => {
+          const t = json.temp_num;
+          const dim = mrmDim(json.dims, i);
+          const m = new MemoryRetrieval({ dim, numTemplates: t, gridSize: json.resolution / 16 });
+          const prefix = `encoder.mrm.${i}.`;
+          const w = new Map<string, tf.Tensor>();
+          for (const [k, v] of ckpt) if (k.startsWith(prefix)) w.set(k.slice(prefix.length), tf.clone(v));
+          const report = await loadInto(m, w, { strict: t === 3, source: 'model.pth.tar' });
+          // T = 1 loads the T = 3 checkpoint without the responders 1 and 2 (case.json: ignored_keys)
+          const ignored = (json.checkpoint.ignored_keys ?? [])
+            .filter((k) => k.startsWith(prefix))
+            .map((k) => k.slice(prefix.length));
+          expect(report.unexpected.sort()).toEqual(ignored.sort());
+          expect(report.missing).toEqual([]);
 
-        const search = toNhwc(tf.clone(tensors.get(`mrm${i}_in`)!));
-        const memory = new TemplateMemory(tf.clone(tensors.get(`kv_cache_${i}`)!));
-        expect(memory.kv.shape).toEqual([t, 1, 8, dim / 8, (4 * dim) / 8]);
-        const monitor = new FiringRateMonitor(m);
-        const y = m.retrieve(search, memory);
-        const expected = toNhwc(tf.clone(tensors.get(`mrm${i}_out`)!));
-        const tol = json.tolerance.recommended.thresholds;
-        expect(y.shape).toEqual(expected.shape);
-        expectClose(await y.data(), await expected.data(), tol.features_abs, `mrm${i}_out`);
+          const search = toNhwc(tf.clone(tensors.get(`mrm${i}_in`)!));
+          const memory = new TemplateMemory(tf.clone(tensors.get(`kv_cache_${i}`)!));
+          expect(memory.kv.shape).toEqual([t, 1, 8, dim / 8, (4 * dim) / 8]);
+          const monitor = new FiringRateMonitor(m);
+          const y = m.retrieve(search, memory);
+          const expected = toNhwc(tf.clone(tensors.get(`mrm${i}_out`)!));
+          const tol = json.tolerance.recommended.thresholds;
+          expect(y.shape).toEqual(expected.shape);
+          expectClose(await y.data(), await expected.data(), tol.features_abs, `mrm${i}_out`);
 
-        const rates = await monitor.report();
-        monitor.detach();
-        let compared = 0;
-        for (const [path, entry] of Object.entries(rates)) {
-          if (entry.calls === 0) continue; // template-only neurons (and the gate's when T = 1)
-          const ref = json.firing_rates.per_layer[`${prefix}${path}`];
-          expect(ref, path).toBeDefined();
-          // head_spike ran on the templates first in the reference: its last step is the search
-          const refSteps = path === 'retriever.head_spike' ? ref!.per_step.slice(t) : ref!.per_step;
-          expectClose(entry.per_step, refSteps, tol.firing_rate_abs, `${prefix}${path} firing rate`);
-          compared++;
-        }
-        // every neuron but the template-only k_spike and v_spike (and the gate's two when T = 1)
-        expect(compared).toBe(t > 1 ? 10 : 8);
-        tf.dispose([search, y, expected]);
-        memory.dispose();
-        m.dispose();
-      });
+          const rates = await monitor.report();
+          monitor.detach();
+          let compared = 0;
+          for (const [path, entry] of Object.entries(rates)) {
+            if (entry.calls === 0) continue; // template-only neurons (and the gate's when T = 1)
+            const ref = json.firing_rates.per_layer[`${prefix}${path}`];
+            expect(ref, path).toBeDefined();
+            // head_spike ran on the templates first in the reference: its last step is the search
+            const refSteps = path === 'retriever.head_spike' ? ref!.per_step.slice(t) : ref!.per_step;
+            expectClose(entry.per_step, refSteps, tol.firing_rate_abs, `${prefix}${path} firing rate`);
+            compared++;
+          }
+          // every neuron but the template-only k_spike and v_spike (and the gate's two when T = 1)
+          expect(compared).toBe(t > 1 ? 10 : 8);
+          tf.dispose([search, y, expected]);
+          memory.dispose();
+          m.dispose();
+        },
+        HEAVY,
+      );
     }
   });
 }

@@ -18,6 +18,9 @@ import { TemplateMemory } from './template-memory';
 /** wasm has no Conv2DBackpropFilter / depthwise backprop kernels (PLATFORM.md). */
 const wasm = tf.getBackend() === 'wasm';
 
+/** Timeout of the tests that run the fixture model several times: SwiftShader is slow, more so under load. */
+const HEAVY = onWebGPU() ? 600_000 : 60_000;
+
 interface Loaded {
   unit: UnitFixture;
   m: Retriever;
@@ -175,26 +178,30 @@ describe('Retriever: the two-call API', () => {
   });
   afterAll(() => disposeLoaded(l));
 
-  it('memorize(templates) then retrieve(search, memory) equals apply(templates, search), bit for bit', async () => {
-    const y = l.m.apply(l.templates, l.search);
-    const memory = l.m.memorize(l.templates);
-    expect(memory.kv.shape).toEqual([3, 1, 8, 4, 16]); // [T, B, heads, C/heads, Cv/heads]
-    expect(memory.numTemplates).toBe(3);
-    expect(memory.batchSize).toBe(1);
-    expect(memory.numHeads).toBe(8);
-    const y2 = l.m.retrieve(l.search, memory);
-    expectClose(await y2.data(), await y.data(), 0, 'retrieve vs apply');
-    // the memory serves many frames, unchanged
-    const y3 = l.m.retrieve(l.search, memory);
-    expectClose(await y3.data(), await y.data(), 0, 'second retrieve');
-    expectClose(await y.data(), await expectedNhwc(l.unit, 'out.y'), 1e-5, 'out.y');
-    memory.dispose();
-    expect(memory.isDisposed).toBe(true);
-    expect(() => memory.kv).toThrow(ConfigError);
-    expect(() => l.m.retrieve(l.search, memory)).toThrow(/disposed/);
-    memory.dispose(); // idempotent
-    tf.dispose([y, y2, y3]);
-  });
+  it(
+    'memorize(templates) then retrieve(search, memory) equals apply(templates, search), bit for bit',
+    async () => {
+      const y = l.m.apply(l.templates, l.search);
+      const memory = l.m.memorize(l.templates);
+      expect(memory.kv.shape).toEqual([3, 1, 8, 4, 16]); // [T, B, heads, C/heads, Cv/heads]
+      expect(memory.numTemplates).toBe(3);
+      expect(memory.batchSize).toBe(1);
+      expect(memory.numHeads).toBe(8);
+      const y2 = l.m.retrieve(l.search, memory);
+      expectClose(await y2.data(), await y.data(), 0, 'retrieve vs apply');
+      // the memory serves many frames, unchanged
+      const y3 = l.m.retrieve(l.search, memory);
+      expectClose(await y3.data(), await y.data(), 0, 'second retrieve');
+      expectClose(await y.data(), await expectedNhwc(l.unit, 'out.y'), 1e-5, 'out.y');
+      memory.dispose();
+      expect(memory.isDisposed).toBe(true);
+      expect(() => memory.kv).toThrow(ConfigError);
+      expect(() => l.m.retrieve(l.search, memory)).toThrow(/disposed/);
+      memory.dispose(); // idempotent
+      tf.dispose([y, y2, y3]);
+    },
+    HEAVY,
+  );
 
   it('the memory survives an enclosing tidy and is released by dispose()', () => {
     const before = tf.memory().numTensors;
@@ -209,31 +216,42 @@ describe('Retriever: the two-call API', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('does not leak: apply, memorize + dispose, retrieve', async () => {
-    await expectNoLeak(() => l.m.apply(l.templates, l.search));
-    await expectNoLeak(() => l.m.memorize(l.templates).dispose());
-    const memory = l.m.memorize(l.templates);
-    await expectNoLeak(() => l.m.retrieve(l.search, memory));
-    memory.dispose();
-  });
+  it(
+    'does not leak: apply, memorize + dispose, retrieve',
+    async () => {
+      await expectNoLeak(() => l.m.apply(l.templates, l.search));
+      await expectNoLeak(() => l.m.memorize(l.templates).dispose());
+      const memory = l.m.memorize(l.templates);
+      await expectNoLeak(() => l.m.retrieve(l.search, memory));
+      memory.dispose();
+    },
+    HEAVY,
+  );
 
-  it('a memory built from pooled templates is the same memory (templates may differ in size from the search)', async () => {
-    const m32 = l.m.memorize(l.templates);
-    const pooled = tf.tidy(() =>
-      tf.reshape(
-        tf.avgPool(tf.reshape(l.templates, [3, 32, 32, 32]) as tf.Tensor4D, 2, 2, 0),
-        [3, 1, 16, 16, 32],
-      ),
-    );
-    const m16 = l.m.memorize(pooled);
-    expectClose(await m16.kv.data(), await m32.kv.data(), 0, 'kv');
-    // a 16×16 memory read by the 32×32 search: the reference's output
-    const y = l.m.retrieve(l.search, m16);
-    expectClose(await y.data(), await expectedNhwc(l.unit, 'out.y'), 1e-5, 'out.y');
-    tf.dispose([pooled, y]);
-    m32.dispose();
-    m16.dispose();
-  });
+  it(
+    'a memory built from pooled templates is the same memory (templates may differ in size from the search)',
+    async () => {
+      const m32 = l.m.memorize(l.templates);
+      const pooled = tf.tidy(() =>
+        tf.reshape(
+          tf.avgPool(tf.reshape(l.templates, [3, 32, 32, 32]) as tf.Tensor4D, 2, 2, 0),
+          [3, 1, 16, 16, 32],
+        ),
+      );
+      const m16 = l.m.memorize(pooled);
+      expectClose(await m16.kv.data(), await m32.kv.data(), 0, 'kv');
+      if (!onWebGPU()) {
+        // a 16×16 memory read by the 32×32 search: the reference's output (slow on SwiftShader)
+        const y = l.m.retrieve(l.search, m16);
+        expectClose(await y.data(), await expectedNhwc(l.unit, 'out.y'), 1e-5, 'out.y');
+        y.dispose();
+      }
+      pooled.dispose();
+      m32.dispose();
+      m16.dispose();
+    },
+    HEAVY,
+  );
 
   it('records the attention products for energy counting', () => {
     const records: OpRecord[] = [];
@@ -263,21 +281,25 @@ describe('Retriever: the two-call API', () => {
     ]);
   });
 
-  it('wraps an external kv cache (takes ownership) and checks it against the retriever', async () => {
-    const memory = l.m.memorize(l.templates);
-    const copy = new TemplateMemory(tf.clone(memory.kv));
-    const y = l.m.retrieve(l.search, copy);
-    expectClose(await y.data(), await expectedNhwc(l.unit, 'out.y'), 1e-5, 'out.y');
-    const bad = new TemplateMemory(tf.zeros([3, 1, 4, 8, 32]));
-    expect(() => l.m.retrieve(l.search, bad)).toThrow(
-      /expected a memory of shape \[T, B, 8, 4, 16\], got \[3, 1, 4, 8, 32\]/,
-    );
-    const batch2 = new TemplateMemory(tf.zeros([3, 2, 8, 4, 16]));
-    expect(() => l.m.retrieve(l.search, batch2)).toThrow(/holds batch 2, the search has batch 1/);
-    expect(() => new TemplateMemory(tf.zeros([3, 8, 4, 16]))).toThrow(ShapeError);
-    tf.dispose([y]);
-    for (const mm of [memory, copy, bad, batch2]) mm.dispose();
-  });
+  it(
+    'wraps an external kv cache (takes ownership) and checks it against the retriever',
+    async () => {
+      const memory = l.m.memorize(l.templates);
+      const copy = new TemplateMemory(tf.clone(memory.kv));
+      const y = l.m.retrieve(l.search, copy);
+      expectClose(await y.data(), await expectedNhwc(l.unit, 'out.y'), 1e-5, 'out.y');
+      const bad = new TemplateMemory(tf.zeros([3, 1, 4, 8, 32]));
+      expect(() => l.m.retrieve(l.search, bad)).toThrow(
+        /expected a memory of shape \[T, B, 8, 4, 16\], got \[3, 1, 4, 8, 32\]/,
+      );
+      const batch2 = new TemplateMemory(tf.zeros([3, 2, 8, 4, 16]));
+      expect(() => l.m.retrieve(l.search, batch2)).toThrow(/holds batch 2, the search has batch 1/);
+      expect(() => new TemplateMemory(tf.zeros([3, 8, 4, 16]))).toThrow(ShapeError);
+      tf.dispose([y]);
+      for (const mm of [memory, copy, bad, batch2]) mm.dispose();
+    },
+    HEAVY,
+  );
 });
 
 describe('Retriever: batches and generalisations', () => {
@@ -288,72 +310,84 @@ describe('Retriever: batches and generalisations', () => {
   afterAll(() => disposeLoaded(l));
 
   it('a batch of 2 gives each sample its own result (eval mode)', async () => {
-    // sample 1: the templates in another order, the search mirrored
-    const t2 = tf.tidy(() => tf.concat([l.templates, reverse5(l.templates, 0)], 1));
-    const s2 = tf.tidy(() => tf.concat([l.search, reverse5(l.search, 3)], 1));
-    const y = l.m.apply(t2, s2);
-    expect(y.shape).toEqual([1, 2, 32, 32, 32]);
-    const [y0, y1] = tf.split(y, 2, 1);
-    const tb = reverse5(l.templates, 0);
-    const sb = reverse5(l.search, 3);
-    const single = l.m.apply(tb, sb);
-    expectClose(await y0!.data(), await expectedNhwc(l.unit, 'out.y'), 1e-5, 'sample 0');
-    expectClose(await y1!.data(), await single.data(), 0, 'sample 1');
-    tf.dispose([t2, s2, y, y0!, y1!, tb, sb, single]);
-  });
-
-  it('fewer templates than responders uses the first ones (T = 2 on a temp_num = 3 model), as the reference', async () => {
-    const t2 = tf.slice(l.templates, [0], [2]);
-    const memory = l.m.memorize(t2);
-    const full = l.m.memorize(l.templates);
-    // template t's memory depends only on templates 0..t
-    expectClose(await memory.kv.data(), await tf.slice(full.kv, [0], [2]).data(), 0, 'kv prefix');
-    const y = l.m.retrieve(l.search, memory);
-    expect(y.shape).toEqual([1, 1, 32, 32, 32]);
-    tf.dispose([t2, y]);
-    memory.dispose();
-    full.dispose();
-  });
-
-  it('a model with room for more templates (5 responders, maxSteps 6) reproduces the reference at T = 3 and runs T = 5', async () => {
-    const big = new Retriever({ dim: 32, numTemplates: 5, neuron: { maxSteps: 6 } });
-    expect(big.maxTemplates).toBe(5);
-    await randomizeParams(big, 3);
-    const w = unitWeights(l.unit);
-    for (const [k, t] of [...w]) {
-      if (k.endsWith('.decay')) {
-        w.set(k, tf.concat([t, tf.zeros([2])])); // two more steps, the reference's three first
-        t.dispose();
-      }
+    const m = new Retriever({ dim: 8, numHeads: 2, numTemplates: 3, gridSize: 4 });
+    await randomizeParams(m, 13, 1);
+    const templates = tf.randomUniform([3, 2, 8, 8, 8], -1, 3, 'float32', 1);
+    const search = tf.randomUniform([1, 2, 8, 8, 8], -1, 3, 'float32', 2);
+    const y = m.apply(templates, search);
+    expect(y.shape).toEqual([1, 2, 8, 8, 8]);
+    for (const b of [0, 1]) {
+      const tb = tf.slice(templates, [0, b], [-1, 1]);
+      const sb = tf.slice(search, [0, b], [-1, 1]);
+      const single = m.apply(tb, sb);
+      const yb = tf.slice(y, [0, b], [-1, 1]);
+      expectClose(await yb.data(), await single.data(), 0, `sample ${b}`);
+      tf.dispose([tb, sb, single, yb]);
     }
-    const report = await loadInto(big, w, { strict: false });
-    // only the extra responders and the int64 counters stay at their initial values
-    expect(
-      report.missing.filter((k) => !/^seg_responder_(dw|pw)\.[34]\.|num_batches_tracked$/.test(k)),
-    ).toEqual([]);
-    expect(report.unexpected).toEqual([]);
-    const y = big.apply(l.templates, l.search);
-    expectClose(await y.data(), await expectedNhwc(l.unit, 'out.y'), 1e-5, 'T = 3 on the larger model');
-
-    const extra = tf.tidy(() =>
-      tf.concat([l.templates, reverse5(l.templates, 2), tf.slice(l.templates, [1], [1])], 0),
-    );
-    expect(extra.shape[0]).toBe(7);
-    const five = tf.slice(extra, [0], [5]);
-    const m5 = big.memorize(five);
-    const m3 = big.memorize(l.templates);
-    expect(m5.numTemplates).toBe(5);
-    expectClose(await tf.slice(m5.kv, [0], [3]).data(), await m3.kv.data(), 0, 'kv prefix at T = 5');
-    const y5 = big.retrieve(l.search, m5);
-    expect(y5.shape).toEqual([1, 1, 32, 32, 32]);
-    const v5 = await y5.data();
-    expect(v5.every(Number.isFinite)).toBe(true);
-    expect(() => big.memorize(tf.slice(extra, [0], [6]))).toThrow(/at most 5/);
-    tf.dispose([y, extra, five, y5]);
-    m5.dispose();
-    m3.dispose();
-    big.dispose();
+    tf.dispose([templates, search, y]);
+    m.dispose();
   });
+
+  it(
+    'fewer templates than responders uses the first ones (T = 2 on a temp_num = 3 model), as the reference',
+    async () => {
+      const t2 = tf.slice(l.templates, [0], [2]);
+      const memory = l.m.memorize(t2);
+      const full = l.m.memorize(l.templates);
+      // template t's memory depends only on templates 0..t
+      expectClose(await memory.kv.data(), await tf.slice(full.kv, [0], [2]).data(), 0, 'kv prefix');
+      const y = l.m.retrieve(l.search, memory);
+      expect(y.shape).toEqual([1, 1, 32, 32, 32]);
+      tf.dispose([t2, y]);
+      memory.dispose();
+      full.dispose();
+    },
+    HEAVY,
+  );
+
+  it(
+    'a model with room for more templates (5 responders, maxSteps 6) reproduces the reference at T = 3 and runs T = 5',
+    async () => {
+      const big = new Retriever({ dim: 32, numTemplates: 5, neuron: { maxSteps: 6 } });
+      expect(big.maxTemplates).toBe(5);
+      await randomizeParams(big, 3);
+      const w = unitWeights(l.unit);
+      for (const [k, t] of [...w]) {
+        if (k.endsWith('.decay')) {
+          w.set(k, tf.concat([t, tf.zeros([2])])); // two more steps, the reference's three first
+          t.dispose();
+        }
+      }
+      const report = await loadInto(big, w, { strict: false });
+      // only the extra responders and the int64 counters stay at their initial values
+      expect(
+        report.missing.filter((k) => !/^seg_responder_(dw|pw)\.[34]\.|num_batches_tracked$/.test(k)),
+      ).toEqual([]);
+      expect(report.unexpected).toEqual([]);
+      const y = big.apply(l.templates, l.search);
+      expectClose(await y.data(), await expectedNhwc(l.unit, 'out.y'), 1e-5, 'T = 3 on the larger model');
+
+      const extra = tf.tidy(() =>
+        tf.concat([l.templates, reverse5(l.templates, 2), tf.slice(l.templates, [1], [1])], 0),
+      );
+      expect(extra.shape[0]).toBe(7);
+      const five = tf.slice(extra, [0], [5]);
+      const m5 = big.memorize(five);
+      const m3 = big.memorize(l.templates);
+      expect(m5.numTemplates).toBe(5);
+      expectClose(await tf.slice(m5.kv, [0], [3]).data(), await m3.kv.data(), 0, 'kv prefix at T = 5');
+      const y5 = big.retrieve(l.search, m5);
+      expect(y5.shape).toEqual([1, 1, 32, 32, 32]);
+      const v5 = await y5.data();
+      expect(v5.every(Number.isFinite)).toBe(true);
+      expect(() => big.memorize(tf.slice(extra, [0], [6]))).toThrow(/at most 5/);
+      tf.dispose([y, extra, five, y5]);
+      m5.dispose();
+      m3.dispose();
+      big.dispose();
+    },
+    HEAVY,
+  );
 
   it('T = 4 runs with the reference weight shapes (maxSteps 4, the fourth t_pos_embed)', async () => {
     const m4 = new Retriever({ dim: 8, numHeads: 2, numTemplates: 4, gridSize: 4 });
