@@ -102,6 +102,55 @@ describe('SpikeTrackModel: a small random model', () => {
     m.dispose();
   });
 
+  // tfjs-backend-wasm has no conv backprop kernels; SwiftShader is too slow for this.
+  it.skipIf(tf.getBackend() !== 'cpu')(
+    'passes gradients through both branches to the template side, the MRMs and the head',
+    async () => {
+      const m = new SpikeTrackModel({ config: small, seed: 11 });
+      // Larger weights than torch's init of these tiny layers, so that every neuron fires.
+      let i = 0;
+      for (const [k, p] of m.namedParameters()) {
+        if (k.endsWith('decay')) continue;
+        const r = tf.randomUniform(p.shape, -1, 1, 'float32', 100 + i++);
+        p.assign(r);
+        r.dispose();
+      }
+      m.eval();
+      const z = tf.randomNormal([2, 1, R, R, 3], 0, 2, 'float32', 5);
+      const s = tf.randomNormal([1, 1, R, R, 3], 0, 2, 'float32', 6);
+      const params = m.trainableParameters();
+      const watched = [
+        'encoder.downsample1_1.encode_conv.weight',
+        'encoder.mrm.5.retriever.k_conv.0.weight',
+        'encoder.mrm.5.retriever.q_conv.0.weight',
+        'encoder.mrm.0.mlp.fc1_conv.weight',
+        'decoder.conv1_size.0.weight',
+      ];
+      const run = () =>
+        tf.variableGrads(
+          () => {
+            const o = m.apply(z, s);
+            return tf.add(tf.sum(o.sizeMap), tf.sum(o.offsetMap)) as tf.Scalar;
+          },
+          watched.map((k) => params.get(k)!),
+        );
+      const { value, grads } = run();
+      for (const k of watched) {
+        const g = await grads[params.get(k).name]!.data();
+        expect(g.every(Number.isFinite), k).toBe(true);
+        expect(
+          g.some((v) => v !== 0),
+          `${k} has a zero gradient`,
+        ).toBe(true);
+      }
+      tf.dispose([value, grads]);
+      await expectNoLeak(() => run(), 1);
+      tf.dispose([z, s]);
+      m.dispose();
+    },
+    120_000,
+  );
+
   it('has deterministic seeded weights and rejects bad configurations', async () => {
     const a = new SpikeTrackModel({ config: small, seed: 7 });
     const b = new SpikeTrackModel({ config: small, seed: 7 });
