@@ -136,7 +136,8 @@ describe('SpikeTrackModel: a small random model', () => {
         );
       const { value, grads } = run();
       for (const k of watched) {
-        const g = await grads[params.get(k).name]!.data();
+        const v = params.get(k) as tf.Variable;
+        const g = await grads[v.name]!.data();
         expect(g.every(Number.isFinite), k).toBe(true);
         expect(
           g.some((v) => v !== 0),
