@@ -5,42 +5,17 @@
 import type { AnyModule } from '@spiketrack/neurons';
 import { refreshExactConstants } from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
-import { type FixtureTensor, readFixtureF32, readFixtureJson } from '../../../test-support/helpers';
+import { type FixtureTensor, readFixtureF32 } from '../../../test-support/helpers';
+import { type UnitFixture, readUnit, unitWeights } from '../../../test-support/unit-fixtures';
+
+export { type UnitFixture, readUnit, unitWeights };
 
 export type { FixtureTensor };
-
-export interface UnitFixture {
-  name: string;
-  json: { what: string; tolerance: { abs: number }; tensors: Record<string, { shape: number[] }> };
-  tensors: Map<string, FixtureTensor>;
-}
-
-const cache = new Map<string, UnitFixture>();
-
-/** Reads `units/<name>` (cached). */
-export function readUnit(name: string): UnitFixture {
-  const hit = cache.get(name);
-  if (hit) return hit;
-  const tensors = readFixtureF32(`units/${name}.safetensors`);
-  const unit = { name, json: readFixtureJson(`units/${name}.json`) as UnitFixture['json'], tensors };
-  cache.set(name, unit);
-  return unit;
-}
 
 function get(unit: UnitFixture, key: string): FixtureTensor {
   const t = unit.tensors.get(key);
   if (!t) throw new Error(`${unit.name}: no tensor '${key}'`);
   return t;
-}
-
-/** The module weights of a unit (every key but `in.*`, `out.*`, `grad.*`) as new tensors, torch layout. */
-export function unitWeights(unit: UnitFixture, prefix = ''): Map<string, tf.Tensor> {
-  const out = new Map<string, tf.Tensor>();
-  for (const [k, t] of unit.tensors) {
-    if (/^(in|out|grad)\./.test(k)) continue;
-    out.set(prefix + k, tf.tensor(t.values, t.shape, 'float32'));
-  }
-  return out;
 }
 
 /** Loads a unit's weights into `m` (strict by default, torch layout; never with unexpected keys), sets eval mode, and makes BN constants exact. */

@@ -4,41 +4,16 @@
  */
 import { type AnyModule, refreshExactConstants } from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
-import { type FixtureTensor, readFixtureF32, readFixtureJson } from '../../../test-support/helpers';
+import type { FixtureTensor } from '../../../test-support/helpers';
+import { type UnitFixture, readUnit, unitWeights } from '../../../test-support/unit-fixtures';
 
-export interface UnitFixture {
-  name: string;
-  json: { what: string; tolerance: { abs: number }; tensors: Record<string, { shape: number[] }> };
-  tensors: Map<string, FixtureTensor>;
-}
-
-const cache = new Map<string, UnitFixture>();
-
-/** Reads `units/<name>` (cached). */
-export function readUnit(name: string): UnitFixture {
-  const hit = cache.get(name);
-  if (hit) return hit;
-  const tensors = readFixtureF32(`units/${name}.safetensors`);
-  const unit = { name, json: readFixtureJson(`units/${name}.json`) as UnitFixture['json'], tensors };
-  cache.set(name, unit);
-  return unit;
-}
+export { type UnitFixture, readUnit, unitWeights };
 
 /** One raw fixture tensor. */
 export function fixtureTensor(tensors: Map<string, FixtureTensor>, key: string): FixtureTensor {
   const t = tensors.get(key);
   if (!t) throw new Error(`fixture has no tensor '${key}'`);
   return t;
-}
-
-/** The module weights of a unit (every key but `in.*`, `out.*`, `grad.*`) as new tensors, torch layout. */
-export function unitWeights(unit: UnitFixture, prefix = ''): Map<string, tf.Tensor> {
-  const out = new Map<string, tf.Tensor>();
-  for (const [k, t] of unit.tensors) {
-    if (/^(in|out|grad)\./.test(k)) continue;
-    out.set(prefix + k, tf.tensor(t.values, t.shape, 'float32'));
-  }
-  return out;
 }
 
 /**
