@@ -1,0 +1,196 @@
+import { FiringRateMonitor, formatShape } from '@spiketrack/neurons';
+import { readTensorFile, writeSafetensorsFile } from '@spiketrack/neurons/node';
+import * as tf from '@tensorflow/tfjs-core';
+import { writeFile } from 'node:fs/promises';
+import { SPIKETRACK_CONFIG_NAMES } from '../../config/index';
+import { SpikeTrackModel } from '../../model/index';
+import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
+import { type CliCommand, type CliValues, UsageError } from '../command';
+
+const HELP = `Usage: spiketrack forward --checkpoint FILE --input IN.safetensors --output OUT.safetensors [options]
+
+Runs the SpikeTrack network once on the templates and the search image of IN and writes the head's
+outputs, in the reference's PyTorch layouts, to OUT.
+
+Input (safetensors): template_0 … template_{T-1} and search, each [1, 3, R, R] float32, NCHW,
+normalized with the ImageNet mean/std (as the reference's fixtures).
+Output (safetensors): score_map [1,1,F,F], size_map [1,2,F,F], offset_map [1,2,F,F],
+pred_boxes [1,1,4] (cx, cy, w, h as fractions of the crop), encoder_out [1,1,C,F,F]; F = R/16.
+
+Options:
+  --checkpoint FILE      an official .pth.tar / .pth checkpoint or a .safetensors file
+  --config NAME|auto     ${SPIKETRACK_CONFIG_NAMES.join(', ')}, or auto (default: from the file)
+  --non-strict           load even if the checkpoint has keys the config lacks or lacks some
+                         (as the official tracker does); the ignored keys are listed on stderr
+  --input FILE           the input tensors (see above)
+  --output FILE          where to write the outputs
+  --firing-rates FILE    also write every neuron's firing rate as JSON:
+                         { "<module path>": { "per_step": [...], "mean": m } }
+  --path forward|cached  forward: model.forward(templates, search) (default);
+                         cached: encodeTemplates → trackFrame (the tracker's fast path)
+${BACKEND_HELP}
+  -h, --help             this help
+`;
+
+function requireString(values: CliValues, name: string): string {
+  const v = values[name];
+  if (typeof v !== 'string' || v.length === 0) throw new UsageError(`--${name} is required`);
+  return v;
+}
+
+/** `[B, H, W, C]` → `[B, C, H, W]`; `[T, B, H, W, C]` → `[T, B, C, H, W]`. */
+function toTorchLayout(x: tf.Tensor): tf.Tensor {
+  if (x.rank === 4) return tf.transpose(x, [0, 3, 1, 2]);
+  if (x.rank === 5) return tf.transpose(x, [0, 1, 4, 2, 3]);
+  return tf.clone(x);
+}
+
+/**
+ * Checks and converts the input file's tensors: `template_i` (i < T) and `search`, each
+ * `[1, 3, R, R]` float32 and finite. Returns NHWC tensors; disposes nothing of `tensors`.
+ */
+async function inputImages(
+  tensors: Map<string, tf.Tensor>,
+  file: string,
+  templates: number,
+  resolution: number,
+): Promise<{ templates: tf.Tensor[]; search: tf.Tensor }> {
+  const expected = [...Array.from({ length: templates }, (_, i) => `template_${i}`), 'search'];
+  const missing = expected.filter((k) => !tensors.has(k));
+  const extra = [...tensors.keys()].filter((k) => /^template_\d+$/.test(k) && !expected.includes(k));
+  const problems: string[] = [];
+  if (missing.length) problems.push(`missing ${missing.join(', ')}`);
+  if (extra.length) {
+    problems.push(`the config takes ${templates} template(s), but the file also has ${extra.join(', ')}`);
+  }
+  for (const k of expected) {
+    const t = tensors.get(k);
+    if (!t) continue;
+    const shape = [1, 3, resolution, resolution];
+    if (t.rank !== 4 || t.shape.some((d, i) => d !== shape[i])) {
+      problems.push(
+        `${k} has shape ${formatShape(t.shape)}, expected ${formatShape(shape)} (NCHW, R = ${resolution})`,
+      );
+    } else if (t.dtype !== 'float32') {
+      problems.push(`${k} is ${t.dtype}, expected float32`);
+    }
+  }
+  if (problems.length) throw new UsageError(`${file}: ${problems.join('; ')}`);
+  for (const k of expected) {
+    const finite = tf.tidy(() => tf.all(tf.isFinite(tensors.get(k)!)));
+    const ok = (await finite.data())[0];
+    finite.dispose();
+    if (!ok) throw new UsageError(`${file}: ${k} holds NaN or infinite values`);
+  }
+  return tf.tidy(() => ({
+    templates: expected.slice(0, -1).map((k) => tf.transpose(tensors.get(k)!, [0, 2, 3, 1])),
+    search: tf.transpose(tensors.get('search')!, [0, 2, 3, 1]),
+  }));
+}
+
+/** `spiketrack forward`: one network pass from a tensors file to a tensors file (parity runs). */
+export const forwardCommand: CliCommand = {
+  name: 'forward',
+  summary: 'run the network once on tensors from a file (reference parity)',
+  help: HELP,
+  options: {
+    checkpoint: { type: 'string' },
+    config: { type: 'string', default: 'auto' },
+    'non-strict': { type: 'boolean', default: false },
+    input: { type: 'string' },
+    output: { type: 'string' },
+    'firing-rates': { type: 'string' },
+    path: { type: 'string', default: 'forward' },
+    ...BACKEND_OPTION,
+  },
+  async run(values, positionals, io) {
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const checkpoint = requireString(values, 'checkpoint');
+    const inputFile = requireString(values, 'input');
+    const outputFile = requireString(values, 'output');
+    const ratesFile = values['firing-rates'];
+    const path = String(values.path);
+    if (path !== 'forward' && path !== 'cached') {
+      throw new UsageError(`--path must be 'forward' or 'cached', got '${path}'`);
+    }
+    const configName = String(values.config);
+    if (configName !== 'auto' && !(SPIKETRACK_CONFIG_NAMES as readonly string[]).includes(configName)) {
+      throw new UsageError(
+        `--config must be one of ${SPIKETRACK_CONFIG_NAMES.join(', ')} or auto; got '${configName}'`,
+      );
+    }
+    await selectCliBackend(values.backend, io);
+
+    const model = await SpikeTrackModel.fromCheckpoint(checkpoint, {
+      ...(configName === 'auto' ? {} : { config: configName as (typeof SPIKETRACK_CONFIG_NAMES)[number] }),
+      strict: !values['non-strict'],
+    });
+    const report = model.loadReport;
+    if (report && (report.missing.length || report.unexpected.length)) {
+      io.stderr.write(
+        `${checkpoint}: not loaded: ${report.unexpected.length} unexpected key(s)${
+          report.unexpected.length
+            ? ` (${report.unexpected.slice(0, 3).join(', ')}${report.unexpected.length > 3 ? ', …' : ''})`
+            : ''
+        }, ${report.missing.length} missing key(s)${report.missing.length ? ` (${report.missing.slice(0, 3).join(', ')}…)` : ''}\n`,
+      );
+    }
+    const input = await readTensorFile(inputFile);
+    let images: { templates: tf.Tensor[]; search: tf.Tensor } | null = null;
+    let monitor: FiringRateMonitor | null = null;
+    let encoderOut: tf.Tensor | null = null;
+    const outputs: tf.Tensor[] = [];
+    const removeHook = model.decoder.onForward((_m, inputs) => {
+      encoderOut?.dispose();
+      encoderOut = tf.keep(tf.clone(inputs[0] as tf.Tensor));
+    });
+    try {
+      const { resolution, templates, name } = model.config;
+      io.stderr.write(`model: ${name} (R = ${resolution}, T = ${templates})\n`);
+      images = await inputImages(input.tensors, inputFile, templates, resolution);
+      if (typeof ratesFile === 'string') monitor = new FiringRateMonitor(model);
+      const imgs = images;
+      const out =
+        path === 'forward'
+          ? model.apply(imgs.templates, imgs.search)
+          : (() => {
+              const cache = model.encodeTemplates(imgs.templates);
+              try {
+                return model.trackFrame(imgs.search, cache);
+              } finally {
+                cache.dispose();
+              }
+            })();
+      outputs.push(out.scoreMap, out.sizeMap, out.offsetMap, out.predBoxes);
+      const torch = tf.tidy(() => ({
+        score_map: toTorchLayout(out.scoreMap),
+        size_map: toTorchLayout(out.sizeMap),
+        offset_map: toTorchLayout(out.offsetMap),
+        pred_boxes: tf.reshape(out.predBoxes, [out.predBoxes.shape[0], 1, 4]),
+        encoder_out: toTorchLayout(encoderOut!),
+      }));
+      outputs.push(...Object.values(torch));
+      await writeSafetensorsFile(outputFile, torch, {
+        metadata: { producer: 'spiketrack forward', config: name ?? 'custom', checkpoint },
+      });
+      io.stderr.write(`wrote ${outputFile}\n`);
+      if (monitor && typeof ratesFile === 'string') {
+        const rates = await monitor.report();
+        const json: Record<string, { per_step: number[]; mean: number }> = {};
+        for (const [k, v] of Object.entries(rates)) {
+          if (v.calls > 0) json[k] = { per_step: v.per_step, mean: v.mean };
+        }
+        await writeFile(ratesFile, `${JSON.stringify(json, null, 1)}\n`);
+        io.stderr.write(`wrote ${ratesFile} (${Object.keys(json).length} neuron layers)\n`);
+      }
+      return 0;
+    } finally {
+      removeHook();
+      monitor?.detach();
+      tf.dispose([...outputs, ...(images ? [...images.templates, images.search] : [])]);
+      if (encoderOut) (encoderOut as tf.Tensor).dispose();
+      for (const t of input.tensors.values()) t.dispose();
+      model.dispose();
+    }
+  },
+};

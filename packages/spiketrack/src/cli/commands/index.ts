@@ -1,0 +1,5 @@
+import type { CliCommand } from '../command';
+import { forwardCommand } from './forward';
+
+/** Every `spiketrack` sub-command, in the order `--help` lists them. */
+export const COMMANDS: readonly CliCommand[] = [forwardCommand];
