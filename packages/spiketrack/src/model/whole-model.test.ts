@@ -4,9 +4,10 @@
  * layer's firing rate per step.
  *
  * Cost of the full network at 256×256 (T = 3 templates + the search): about 5 s on wasm, 50 s on
- * cpu (pure JS), minutes on SwiftShader. So: both paths on wasm; the reference path on cpu (the
- * cached path's parts, `encodeTemplates` → kv caches and each MRM's `retrieve`, are checked on cpu
- * stage by stage); WebGPU only stage by stage (stages.test.ts).
+ * cpu (pure JS), ~40 s per pass on SwiftShader. So: both paths on wasm; the reference path on cpu
+ * (the cached path's parts, `encodeTemplates` → kv caches and each MRM's `retrieve`, are checked on
+ * cpu stage by stage); on WebGPU the reference path of tiny-256-t1 end to end, with the same
+ * thresholds, and every stage of both cases (stages.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,7 +28,7 @@ import {
 } from './parity.test-helper';
 
 for (const name of ['tiny-256-t3', 'tiny-256-t1'] as const) {
-  describe.skipIf(onWebGPU())(`SpikeTrackModel end to end: ${name}`, () => {
+  describe.skipIf(onWebGPU() && name !== 'tiny-256-t1')(`SpikeTrackModel end to end: ${name}`, () => {
     let c: WholeModelCase;
     let model: SpikeTrackModel;
     let templates: tf.Tensor[];
@@ -68,7 +69,7 @@ for (const name of ['tiny-256-t3', 'tiny-256-t1'] as const) {
       expect(tf.memory().numTensors).toBe(before);
     }, 600_000);
 
-    it.skipIf(tf.getBackend() === 'cpu')(
+    it.skipIf(tf.getBackend() === 'cpu' || onWebGPU())(
       'the cached path (encodeTemplates → trackFrame) reproduces the kv caches, outputs and firing rates',
       async () => {
         const before = tf.memory().numTensors;
