@@ -1,4 +1,14 @@
-import { ConfigError, Conv2d, Identity, LIF, Linear, Module, NILIF, ShapeError } from '@spiketrack/neurons';
+import {
+  ConfigError,
+  Conv2d,
+  Identity,
+  isRecordingOps,
+  LIF,
+  Linear,
+  Module,
+  NILIF,
+  ShapeError,
+} from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { expectNoLeak } from '../../../test-support/helpers';
@@ -277,6 +287,33 @@ describe('countOps on a spiking network', () => {
       }),
     ).rejects.toThrow('boom');
     expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(x);
+    net.dispose();
+  });
+
+  it('leaves no hook and no recorder behind: a detached model runs as if never counted', async () => {
+    const net = new SpikeNet();
+    const x = tf.randomUniform([2, 1, 4, 4, 3], -1, 1, 'float32', 6);
+    // Forward hooks are private state of Module; read their number to prove they are gone.
+    const hooks = () =>
+      [...net.namedModules()].reduce(
+        (n, [, m]) => n + (m as unknown as { _hooks: unknown[] })._hooks.length,
+        0,
+      );
+    expect(hooks()).toBe(0);
+    const counter = new OpCounter(net);
+    expect(hooks()).toBe(1); // one on the NI-LIF (spike provenance)
+    tf.dispose(await counter.measure(() => net.apply(x)));
+    expect(isRecordingOps()).toBe(false);
+    counter.dispose();
+    counter.dispose(); // idempotent
+    expect(hooks()).toBe(0);
+    expect(isRecordingOps()).toBe(false);
+    // countOps detaches too, also when the run throws
+    await countOps(net, () => net.apply(x));
+    await expect(countOps(net, () => Promise.reject(new Error('no')))).rejects.toThrow('no');
+    expect(hooks()).toBe(0);
+    expect(isRecordingOps()).toBe(false);
     tf.dispose(x);
     net.dispose();
   });

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { countOps, type OpReport } from './count';
 import { energy, PROCESS_MODELS, processModel } from './energy';
-import { formatCount, formatEnergy, formatEnergyTable } from './format';
+import { formatCount, formatEnergy, formatEnergyMarkdown, formatEnergyTable, markdownTable } from './format';
 
 /**
  * A hand-checkable run: `stem` (1→1, 3×3, valid) on a real 3×3 image: 9 MACs; `conv` (1→2, 3×3,
@@ -128,6 +128,18 @@ describe('formatEnergyTable', () => {
     expect(text).toContain(
       'process: 45nm-fp32, E_MAC 4.6 pJ, E_AC 0.9 pJ (Horowitz, "Computing\'s energy problem',
     );
+  });
+
+  it('as Markdown: the same rows in a GFM table with right-aligned numbers, then the summary', async () => {
+    const md = formatEnergyMarkdown(energy(await handReport())).split('\n');
+    expect(md[0]).toBe(
+      '| layer | kind | input | dense MACs | MACs | ACs (exact) | ACs (paper) | rate | E exact | E paper |',
+    );
+    expect(md[1]).toBe('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    expect(md[3]).toBe('| conv | conv2d | spikes | 288 | 0 | 82 | 126 | 0.4375 | 73.80 pJ | 113.4 pJ |');
+    expect(md[4]).toBe('| total |  |  | 297 | 9 | 82 | 126 |  | 115.2 pJ | 154.8 pJ |');
+    expect(md).toContain('- SNN/ANN: exact 0.0843, paper 0.1133');
+    expect(markdownTable([['a|b'], ['c']], [false])).toBe('| a\\|b |\n| --- |\n| c |');
   });
 
   it('formats counts and energies with units', () => {

@@ -30,8 +30,16 @@ export function formatEnergy(pj: number): string {
   return `${pj.toPrecision(4)} pJ`;
 }
 
-function table(rows: string[][], rightAlign: boolean[]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+/** Column alignment of {@link textTable} and {@link markdownTable}: true right-aligns (numbers). */
+export type ColumnAlign = readonly boolean[];
+
+/**
+ * A plain-text table: the first row is the header, columns are padded to their widest cell and
+ * separated by two spaces; `rightAlign[c]` right-aligns column c.
+ */
+export function textTable(rows: readonly (readonly string[])[], rightAlign: ColumnAlign): string {
+  if (rows.length === 0) return '';
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows
     .map((r) =>
       r
@@ -42,13 +50,26 @@ function table(rows: string[][], rightAlign: boolean[]): string {
     .join('\n');
 }
 
+/** A cell of a Markdown table: `|` and line breaks escaped. */
+function markdownCell(cell: string): string {
+  return cell.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
 /**
- * A plain-text table of an {@link EnergyReport}: per layer its path, kind, input (spikes, real or
- * mixed), dense MACs, MACs charged, ACs in both conventions, input firing rate and energy in both
- * conventions; then totals, the ANN equivalent, the SNN/ANN ratios and the process constants.
- * For JSON, `JSON.stringify(report)`: the reports are plain objects.
+ * A GitHub-flavoured Markdown table: the first row is the header; `rightAlign[c]` right-aligns
+ * column c (`---:`). `|` in cells is escaped.
  */
-export function formatEnergyTable(report: EnergyReport): string {
+export function markdownTable(rows: readonly (readonly string[])[], rightAlign: ColumnAlign): string {
+  if (rows.length === 0) return '';
+  const line = (r: readonly string[]) => `| ${r.map(markdownCell).join(' | ')} |`;
+  const rule = `| ${rows[0]!.map((_, c) => (rightAlign[c] ? '---:' : '---')).join(' | ')} |`;
+  return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join('\n');
+}
+
+const ENERGY_ALIGN: ColumnAlign = [false, false, false, true, true, true, true, true, true, true];
+
+/** The rows of {@link formatEnergyTable}: header, one per layer, totals. */
+function energyRows(report: EnergyReport): string[][] {
   const header = [
     'layer',
     'kind',
@@ -88,15 +109,40 @@ export function formatEnergyTable(report: EnergyReport): string {
     formatEnergy(report.exact.total),
     formatEnergy(report.paper.total),
   ]);
+  return rows;
+}
+
+/** The lines under the table: ANN equivalent, ratios, process, timesteps, conventions. */
+function energySummary(report: EnergyReport): string[] {
   const ratio = (r: number | null) => (r === null ? '-' : r.toFixed(4));
   const p = report.process;
   return [
-    table(rows, [false, false, false, true, true, true, true, true, true, true]),
-    '',
     `ANN equivalent: ${formatEnergy(report.ann.total)} (${formatCount(report.ann.macs)} MACs)`,
     `SNN/ANN: exact ${ratio(report.exact.ratioToAnn)}, paper ${ratio(report.paper.ratioToAnn)}`,
     `process: ${p.name}, E_MAC ${p.eMac} pJ, E_AC ${p.eAc} pJ (${p.source})`,
     `timesteps: ${report.timesteps}`,
     'exact: ACs from the actual spikes (Σ spike count × real fan-out); paper: dense MACs × mean input spike count',
+  ];
+}
+
+/**
+ * A plain-text table of an {@link EnergyReport}: per layer its path, kind, input (spikes, real or
+ * mixed), dense MACs, MACs charged, ACs in both conventions, input firing rate and energy in both
+ * conventions; then totals, the ANN equivalent, the SNN/ANN ratios and the process constants.
+ * For JSON, `JSON.stringify(report)`: the reports are plain objects.
+ */
+export function formatEnergyTable(report: EnergyReport): string {
+  return [textTable(energyRows(report), ENERGY_ALIGN), '', ...energySummary(report)].join('\n');
+}
+
+/**
+ * The same as {@link formatEnergyTable}, as a Markdown table followed by the summary lines as a
+ * list (for reports and notebooks).
+ */
+export function formatEnergyMarkdown(report: EnergyReport): string {
+  return [
+    markdownTable(energyRows(report), ENERGY_ALIGN),
+    '',
+    ...energySummary(report).map((l) => `- ${l}`),
   ].join('\n');
 }

@@ -27,5 +27,14 @@ export {
   type ProcessSpec,
   processModel,
 } from './energy';
-export { formatCount, formatEnergy, formatEnergyTable } from './format';
+export {
+  type ColumnAlign,
+  formatCount,
+  formatEnergy,
+  formatEnergyMarkdown,
+  formatEnergyTable,
+  markdownTable,
+  textTable,
+} from './format';
 export { axisFanout } from './geometry';
+export { type EnergyBar, type EnergyBarChartOptions, energyBarChartSvg, escapeXml } from './svg';
