@@ -32,4 +32,10 @@ export * from './kernels/index';
 export * from './monitor/index';
 export * from './neurons/index';
 export * from './nn/index';
+export * from './optim/index';
 export * from './surrogates/index';
+
+import { registerWasmConvGradients } from './kernels/wasm-conv-backprop';
+
+// The conv gradients tfjs-backend-wasm lacks, so that every conv trains on wasm (no wasm import needed).
+registerWasmConvGradients();
