@@ -3,6 +3,9 @@
  * `cpu`, WebAssembly SIMD on `wasm`, a WGSL compute shader on `webgpu`), bit-identical to the
  * composite `niLif` / `lif`, with gradients equal to theirs. Registration happens on first use or
  * through {@link registerFusedNeuronKernels}, never at import.
+ *
+ * Also the convolution gradients tfjs-backend-wasm lacks ({@link WASM_CONV_GRADIENT_KERNELS}),
+ * which `@spiketrack/neurons` registers for `wasm` when it is imported.
  */
 export { lifFused, niLifFused } from './fused';
 export {
@@ -13,3 +16,4 @@ export {
   type NiLifKernelAttrs,
 } from './names';
 export { FUSED_KERNEL_BACKENDS, hasFusedKernel, registerFusedNeuronKernels } from './register';
+export { registerWasmConvGradients, WASM_CONV_GRADIENT_KERNELS } from './wasm-conv-backprop';

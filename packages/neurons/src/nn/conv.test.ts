@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectNoLeak } from '../../../../test-support/helpers';
 import { ConfigError, ShapeError } from '../core/errors';
+import { registerWasmConvGradients } from '../kernels/wasm-conv-backprop';
 import { toTorchLayout } from '../core/layout';
 import { Module } from '../core/module';
 import { Sequential } from './containers';
@@ -9,12 +10,8 @@ import { Conv1d, Conv2d, type Conv2dOptions, conv2dNhwc } from './conv';
 import { resolvePadding } from './conv-util';
 import { convOut, dyadic, fill, type NaiveConv, naiveConv2d, naiveConv2dGrads } from './naive.test-helper';
 
-/**
- * The wasm backend has no Conv2DBackpropFilter and no depthwise backprop kernels (see
- * PLATFORM.md); another issue adds them. Until then, conv weight gradients (and depthwise input
- * gradients) are skipped there.
- */
-const wasm = tf.getBackend() === 'wasm';
+// tfjs-backend-wasm lacks the conv backprop kernels; the package registers ours on import.
+registerWasmConvGradients();
 
 interface Case {
   name: string;
@@ -171,7 +168,7 @@ describe('Conv2d', () => {
     (c) => c.name.startsWith('3×3') || c.name.includes('grouped') || c.name.includes('stride 2 (tfjs'),
   );
   for (const c of gradCases) {
-    it.skipIf(wasm)(`weight and bias gradients equal the analytic ones: ${c.name}`, async () => {
+    it(`weight and bias gradients equal the analytic ones: ${c.name}`, async () => {
       const m = new Conv2d({ ...c.opts, seed: 1 });
       const { w } = loadDyadic(m, 21);
       const nc = naiveOf(m, c.x);
@@ -199,8 +196,7 @@ describe('Conv2d', () => {
     });
   }
 
-  const inputGradCases = cases.filter((c) => !c.name.startsWith('depthwise') || !wasm);
-  for (const c of inputGradCases) {
+  for (const c of cases) {
     it(`input gradient equals the analytic one: ${c.name}`, async () => {
       const m = new Conv2d({ ...c.opts, seed: 1 });
       const { w } = loadDyadic(m, 31);
@@ -226,7 +222,7 @@ describe('Conv2d', () => {
     });
   }
 
-  it.skipIf(wasm)('weight gradient of a depthwise conv matches finite differences', async () => {
+  it('weight gradient of a depthwise conv matches finite differences', async () => {
     const m = new Conv2d({ inChannels: 2, outChannels: 2, kernelSize: 3, padding: 1, groups: 2, seed: 4 });
     const x = tf.tensor4d(fill(2 * 4 * 4, dyadic(8)), [1, 4, 4, 2]);
     const r = tf.tensor4d(fill(2 * 4 * 4, dyadic(9)), [1, 4, 4, 2]);
@@ -422,7 +418,6 @@ describe('Conv1d', () => {
       const sd = m.stateDict({ layout: 'torch' });
       expect(Array.from(await sd.get('weight')!.data())).toEqual(Array.from(w));
 
-      const skipWeightGrad = wasm && c.opts.kernelSize !== 1;
       const os1 = [os[0], os[2], os[3]];
       const rs = fill(
         os1.reduce((a, v) => a * v, 1),
@@ -430,20 +425,13 @@ describe('Conv1d', () => {
       );
       const r = tf.tensor(rs, os1);
       const ref = naiveConv2dGrads(nc(m), xs, w, rs);
-      if (!(wasm && m.groups > 1 && m.groups === m.inChannels)) {
-        const dx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(m.apply(xx), r)))(x);
-        expectClose(await dx.data(), ref.dx, 1e-4, 'dL/dx');
-        dx.dispose();
-      }
-      if (!skipWeightGrad) {
-        const { value, grads } = tf.variableGrads(
-          () => tf.sum(tf.mul(m.apply(x), r)) as tf.Scalar,
-          [m.weight],
-        );
-        const dw = toTorchLayout(grads[m.weight.name]!, 'conv1d');
-        expectClose(await dw.data(), ref.dw, 1e-4, 'dL/dweight');
-        tf.dispose([value, dw, ...Object.values(grads)]);
-      }
+      const dx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(m.apply(xx), r)))(x);
+      expectClose(await dx.data(), ref.dx, 1e-4, 'dL/dx');
+      dx.dispose();
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(m.apply(x), r)) as tf.Scalar, [m.weight]);
+      const dw = toTorchLayout(grads[m.weight.name]!, 'conv1d');
+      expectClose(await dw.data(), ref.dw, 1e-4, 'dL/dweight');
+      tf.dispose([value, dw, ...Object.values(grads)]);
       await expectNoLeak(() => m.apply(x));
       tf.dispose([wt, ...(bt ? [bt] : []), x, y, r, ...sd.values()]);
       m.dispose();

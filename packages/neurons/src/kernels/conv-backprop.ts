@@ -1,0 +1,234 @@
+/**
+ * Convolution gradients composed from ordinary tfjs ops (slices, pads, matrix products,
+ * depthwise convolutions). They back the `Conv2DBackpropFilter`,
+ * `DepthwiseConv2dNativeBackpropFilter` and `DepthwiseConv2dNativeBackpropInput` kernels on
+ * backends that lack them (see `wasm-conv-backprop.ts`), and run on any backend.
+ *
+ * Geometry follows tfjs's own conv kernels: `computeConv2DInfo` resolves `'same'`, `'valid'`, a
+ * number or explicit NHWC padding (and `dimRoundingMode`) to the output size and the top/left
+ * padding; taps that fall outside the input read zeros. With a numeric `pad` and no
+ * `dimRoundingMode` (tfjs's Conv2D gradient drops it), the rounding that gives `dy`'s shape is used.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ShapeError } from '../core/errors';
+import { formatShape } from '../core/shape';
+
+/** Padding as tfjs's conv ops and kernels accept it. */
+export type TfConvPad =
+  | 'same'
+  | 'valid'
+  | number
+  | [[number, number], [number, number], [number, number], [number, number]];
+
+/** The attributes the backprop kernels receive (dilations must be 1). */
+export interface ConvBackpropGeometry {
+  strides: number | [number, number];
+  pad: TfConvPad;
+  dilations?: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+interface Resolved {
+  n: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  outH: number;
+  outW: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  top: number;
+  left: number;
+}
+
+const pair = (v: number | [number, number] | undefined, d: number): [number, number] =>
+  v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v;
+
+function resolve(
+  where: string,
+  xShape: number[],
+  filterShape: number[],
+  g: ConvBackpropGeometry,
+  depthwise: boolean,
+  dyShape: number[],
+): Resolved {
+  if (xShape.length !== 4 || filterShape.length !== 4 || dyShape.length !== 4) {
+    throw new ShapeError(
+      `${where}: expected rank-4 NHWC input, filter and dy, got input ${formatShape(xShape)}, filter ${formatShape(filterShape)}, dy ${formatShape(dyShape)}`,
+    );
+  }
+  const [dh, dw] = pair(g.dilations, 1);
+  if (dh !== 1 || dw !== 1) {
+    throw new ShapeError(`${where}: only dilation 1 is supported, got [${dh}, ${dw}]`);
+  }
+  const infoWith = (mode: ConvBackpropGeometry['dimRoundingMode']) =>
+    tf.backend_util.computeConv2DInfo(
+      xShape as [number, number, number, number],
+      filterShape as [number, number, number, number],
+      g.strides,
+      1,
+      g.pad,
+      mode,
+      depthwise,
+      'channelsLast',
+    );
+  const outOf = (i: tf.backend_util.Conv2DInfo) => [i.batchSize, i.outHeight, i.outWidth, i.outChannels];
+  const fits = (i: tf.backend_util.Conv2DInfo) => outOf(i).every((d, k) => d === dyShape[k]);
+  let info = infoWith(g.dimRoundingMode);
+  if (!fits(info) && g.dimRoundingMode === undefined && typeof g.pad === 'number') {
+    // tfjs's Conv2D gradient does not pass dimRoundingMode on: the one that gives dy's shape is it.
+    info = [infoWith('ceil'), infoWith('round')].find(fits) ?? info;
+  }
+  if (!fits(info)) {
+    throw new ShapeError(
+      `${where}: dy has shape ${formatShape(dyShape)}, but input ${formatShape(xShape)} with filter ${formatShape(filterShape)} gives ${formatShape(outOf(info))}`,
+    );
+  }
+  return {
+    n: info.batchSize,
+    inH: info.inHeight,
+    inW: info.inWidth,
+    inC: info.inChannels,
+    outH: info.outHeight,
+    outW: info.outWidth,
+    kh: info.filterHeight,
+    kw: info.filterWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  };
+}
+
+/**
+ * `x` zero-padded so that every tap `(i, j)` of every output position lies inside: top/left by the
+ * conv's padding, bottom/right by what the last output row/column needs (which may differ from
+ * the conv's own bottom/right padding under `dimRoundingMode`).
+ */
+function padForTaps(x: tf.Tensor4D, r: Resolved): tf.Tensor4D {
+  const needH = (r.outH - 1) * r.sh + r.kh;
+  const needW = (r.outW - 1) * r.sw + r.kw;
+  const bottom = Math.max(0, needH - r.top - r.inH);
+  const right = Math.max(0, needW - r.left - r.inW);
+  if (r.top === 0 && r.left === 0 && bottom === 0 && right === 0) return x;
+  return tf.pad(x, [
+    [0, 0],
+    [r.top, bottom],
+    [r.left, right],
+    [0, 0],
+  ]);
+}
+
+/** The input pixels tap `(i, j)` reads for every output position: `[N, outH, outW, C]`. */
+function tap(xp: tf.Tensor4D, r: Resolved, i: number, j: number): tf.Tensor4D {
+  const c = xp.shape[3];
+  const h = (r.outH - 1) * r.sh + 1;
+  const w = (r.outW - 1) * r.sw + 1;
+  if (r.sh === 1 && r.sw === 1) return tf.slice(xp, [0, i, j, 0], [r.n, h, w, c]);
+  return tf.stridedSlice(xp, [0, i, j, 0], [r.n, i + h, j + w, c], [1, r.sh, r.sw, 1]) as tf.Tensor4D;
+}
+
+/** `each` of the input pixels of every tap `(i, j)`, in row-major tap order, stacked. */
+function perTap(x: tf.Tensor4D, r: Resolved, each: (pixels: tf.Tensor4D) => tf.Tensor): tf.Tensor {
+  const xp = padForTaps(x, r);
+  const taps: tf.Tensor[] = [];
+  for (let i = 0; i < r.kh; i++) {
+    for (let j = 0; j < r.kw; j++) taps.push(each(tap(xp, r, i, j)));
+  }
+  return tf.stack(taps);
+}
+
+/**
+ * The gradient of `conv2d(x, filter)` (NHWC) with respect to the filter `[kh, kw, inC, outC]`:
+ * for every tap, the input pixels it reads (`[N·outH·outW, inC]`) transposed times `dy`
+ * (`[N·outH·outW, outC]`). Tidy.
+ */
+export function conv2dFilterGradient(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: [number, number, number, number],
+  g: ConvBackpropGeometry,
+): tf.Tensor4D {
+  const r = resolve('conv2dFilterGradient', x.shape, filterShape, g, false, dy.shape);
+  const outC = filterShape[3];
+  return tf.tidy(() => {
+    const m = r.n * r.outH * r.outW;
+    const dy2 = tf.reshape(dy, [m, outC]) as tf.Tensor2D;
+    const taps = perTap(x, r, (p) => tf.matMul(tf.reshape(p, [m, r.inC]) as tf.Tensor2D, dy2, true, false));
+    return tf.reshape(taps, [r.kh, r.kw, r.inC, outC]) as tf.Tensor4D;
+  });
+}
+
+/**
+ * The gradient of `depthwiseConv2d(x, filter)` (NHWC, filter `[kh, kw, C, mult]`) with respect
+ * to the filter: for every tap, the input pixels it reads times `dy` (output channel `c·mult + q`
+ * reads input channel `c`), summed over batch and positions. Tidy.
+ */
+export function depthwiseConv2dFilterGradient(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: [number, number, number, number],
+  g: ConvBackpropGeometry,
+): tf.Tensor4D {
+  const r = resolve('depthwiseConv2dFilterGradient', x.shape, filterShape, g, true, dy.shape);
+  const mult = filterShape[3];
+  return tf.tidy(() => {
+    const m = r.n * r.outH * r.outW;
+    const dy3 = tf.reshape(dy, [m, r.inC, mult]);
+    const taps = perTap(x, r, (p) => tf.sum(tf.mul(tf.reshape(p, [m, r.inC, 1]), dy3), 0));
+    return tf.reshape(taps, [r.kh, r.kw, r.inC, mult]) as tf.Tensor4D;
+  });
+}
+
+/** `dy` with `s − 1` zeros between rows and columns: `[N, (outH − 1)·sh + 1, (outW − 1)·sw + 1, C]`. */
+function spread(dy: tf.Tensor4D, r: Resolved): tf.Tensor4D {
+  if (r.sh === 1 && r.sw === 1) return dy;
+  const c = dy.shape[3];
+  const d6 = tf.reshape(dy, [r.n, r.outH, 1, r.outW, 1, c]);
+  const z = tf.pad(d6, [
+    [0, 0],
+    [0, 0],
+    [0, r.sh - 1],
+    [0, 0],
+    [0, r.sw - 1],
+    [0, 0],
+  ]);
+  const flat = tf.reshape(z, [r.n, r.outH * r.sh, r.outW * r.sw, c]) as tf.Tensor4D;
+  return tf.slice(flat, [0, 0, 0, 0], [r.n, (r.outH - 1) * r.sh + 1, (r.outW - 1) * r.sw + 1, c]);
+}
+
+/**
+ * The gradient of `depthwiseConv2d(x, filter)` (NHWC, filter `[kh, kw, C, mult]`) with respect
+ * to `x` of shape `inputShape`: `dy` spread by the stride and zero-padded, correlated with the
+ * flipped filter (one depthwise conv over the `C·mult` channels), cropped to the input, and summed
+ * over the multiplier. Tidy.
+ */
+export function depthwiseConv2dInputGradient(
+  inputShape: [number, number, number, number],
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  g: ConvBackpropGeometry,
+): tf.Tensor4D {
+  const r = resolve('depthwiseConv2dInputGradient', inputShape, filter.shape, g, true, dy.shape);
+  const mult = filter.shape[3];
+  const cm = r.inC * mult;
+  return tf.tidy(() => {
+    const d = spread(dy, r);
+    const [, lh, lw] = d.shape;
+    const bottom = Math.max(0, r.top + r.inH - lh);
+    const right = Math.max(0, r.left + r.inW - lw);
+    const dp = tf.pad(d, [
+      [0, 0],
+      [r.kh - 1, bottom],
+      [r.kw - 1, right],
+      [0, 0],
+    ]);
+    const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [r.kh, r.kw, cm, 1]) as tf.Tensor4D;
+    const full = tf.depthwiseConv2d(dp, flipped, 1, 'valid');
+    const dx = tf.slice(full, [0, r.top, r.left, 0], [r.n, r.inH, r.inW, cm]);
+    if (mult === 1) return dx;
+    return tf.sum(tf.reshape(dx, [r.n, r.inH, r.inW, r.inC, mult]), 4) as tf.Tensor4D;
+  });
+}
