@@ -1,4 +1,4 @@
-import { ShapeError } from '@spiketrack/neurons';
+import { FrameError } from './frame-error';
 
 /**
  * A decoded frame on the CPU: 8-bit RGB, row-major, channels last (`data[(y·width + x)·3 + c]`),
@@ -21,10 +21,10 @@ export function assertRgbImage(image: RgbImage, where = 'frame'): RgbImage {
     (width as number) < 1 ||
     (height as number) < 1
   ) {
-    throw new ShapeError(`${where}: width and height must be positive integers, got ${width} × ${height}`);
+    throw new FrameError(`${where}: width and height must be positive integers, got ${width} × ${height}`);
   }
   if (!(data instanceof Uint8Array) || data.length !== (width as number) * (height as number) * 3) {
-    throw new ShapeError(
+    throw new FrameError(
       `${where}: expected ${height} · ${width} · 3 = ${(width as number) * (height as number) * 3} RGB bytes, got ${
         data instanceof Uint8Array ? data.length : typeof data
       }`,
@@ -45,13 +45,13 @@ export function rgbFromInterleaved(
   where = 'frame',
 ): RgbImage {
   if (![1, 2, 3, 4].includes(channels)) {
-    throw new ShapeError(
+    throw new FrameError(
       `${where}: expected 1 (gray), 2 (gray + alpha), 3 (RGB) or 4 (RGBA) channels, got ${channels}`,
     );
   }
   const n = width * height;
   if (src.length !== n * channels) {
-    throw new ShapeError(
+    throw new FrameError(
       `${where}: expected ${height} · ${width} · ${channels} = ${n * channels} values, got ${src.length}`,
     );
   }
