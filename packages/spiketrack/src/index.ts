@@ -7,3 +7,5 @@ export * from './head/index';
 export * from './config/index';
 export * from './model/index';
 export * from './checkpoint/index';
+export * from './tracker/index';
+export * from './frames/index';
