@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+// `npm run bench` for spiketrack: the model's latency and memory per backend and configuration
+// (wasm: every configuration; cpu and the others: tiny only), each case in its own process (see
+// bench/model.bench.mjs), against the PyTorch reference on the same kind of machine. Prints the
+// tables and writes bench/results/model.json at the repository root.
+//
+//   npm run bench                      # everything (about 10 min on 2 cores)
+//   npm run bench -- tiny_256_t1       # some configurations only
+//   SPIKETRACK_BENCH_BACKENDS=wasm npm run bench
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FRAME_TARGET_RATIO, PYTORCH_REFERENCE } from './reference.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const resultsDir = join(here, '..', '..', '..', 'bench', 'results');
+const backends = (process.env.SPIKETRACK_BENCH_BACKENDS ?? 'wasm,cpu').split(',').filter(Boolean);
+const ALL = Object.keys(PYTORCH_REFERENCE);
+const TINY = ALL.filter((c) => c.startsWith('tiny_'));
+const only = process.argv.slice(2);
+const unknown = only.filter((c) => !ALL.includes(c));
+if (unknown.length > 0) {
+  console.error(`unknown configuration(s) ${unknown.join(', ')}; expected some of ${ALL.join(', ')}`);
+  process.exit(2);
+}
+const pick = (configs) => (only.length > 0 ? configs.filter((c) => only.includes(c)) : configs);
+
+/** T = 1 / T = 3 pairs whose per-frame ratio the reference also has. */
+const T_PAIRS = [
+  ['tiny', 'tiny_256_t1', 'tiny_256_t3'],
+  ['small', 'spiketrack_s256_t1', 'spiketrack_s256_t3'],
+  ['base', 'spiketrack_b256_t1', 'spiketrack_b256_t3'],
+];
+
+const fmt = (x, digits = 2) => (x === null || x === undefined ? '-' : x.toFixed(digits));
+const started = Date.now();
+const loadStart = loadavg();
+/** Dense MACs of one trackFrame per configuration (they depend on the shapes only). */
+const macsByConfig = new Map();
+const results = [];
+
+for (const backend of backends) {
+  const configs = pick(backend === 'wasm' ? ALL : TINY);
+  if (configs.length === 0) continue;
+  console.log(`\n== ${backend}`);
+  const rows = [];
+  for (const config of configs) {
+    const load1 = loadavg()[0];
+    const args = [join(here, 'model.bench.mjs'), backend, config];
+    if (macsByConfig.has(config)) args.push('--no-count');
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 20 * 60_000,
+    });
+    const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
+    if (!line) {
+      const why = (r.stdout ?? '').trim().split('\n').pop() || `exit ${r.status ?? r.signal}`;
+      console.log(`   ${config}: skipped: ${why}`);
+      results.push({ backend, config, skipped: why });
+      continue;
+    }
+    const res = JSON.parse(line.slice(7));
+    if (res.trackFrame.denseMacs !== null) macsByConfig.set(config, res.trackFrame.denseMacs);
+    const macs = macsByConfig.get(config) ?? null;
+    const ref = PYTORCH_REFERENCE[config];
+    const frameS = res.trackFrame.ms / 1000;
+    const gflops = macs === null ? null : (2 * macs) / frameS / 1e9;
+    const derived = {
+      frameMs: res.trackFrame.ms,
+      encodeTemplatesMs: res.encodeTemplates.ms,
+      forwardMs: res.forward.ms,
+      referenceFrameMs: ref.frameS * 1000,
+      referenceRefreshMs: ref.refreshS * 1000,
+      frameRatioToReference: frameS / ref.frameS,
+      refreshRatioToReference: res.encodeTemplates.ms / 1000 / ref.refreshS,
+      frameDenseMacs: macs,
+      frameGflops: gflops,
+      convPeakGflops: res.convPeak.gflops,
+      fractionOfConvPeak: gflops === null ? null : gflops / res.convPeak.gflops,
+      meetsFrameTarget: backend === 'wasm' ? frameS / ref.frameS <= FRAME_TARGET_RATIO : null,
+    };
+    results.push({ ...res, derived, loadavg1AtStart: load1, wallS: (Date.now() - t0) / 1000 });
+    rows.push({
+      config,
+      T: res.templates,
+      'frame ms': fmt(derived.frameMs, 0),
+      'ref ms': fmt(derived.referenceFrameMs, 0),
+      'x ref': fmt(derived.frameRatioToReference),
+      'refresh ms': fmt(derived.encodeTemplatesMs, 0),
+      'ref refresh': fmt(derived.referenceRefreshMs, 0),
+      'x ref ': fmt(derived.refreshRatioToReference),
+      'forward ms': fmt(derived.forwardMs, 0),
+      'GFLOP/s': fmt(gflops, 1),
+      'conv peak': fmt(derived.convPeakGflops, 1),
+      '% peak': gflops === null ? '-' : fmt(100 * derived.fractionOfConvPeak, 0),
+      'peak RSS MiB': fmt(res.memory.peakRssMiB, 0),
+      'peak tf MiB': fmt(
+        Math.max(res.encodeTemplates.peakTensorMiB, res.trackFrame.peakTensorMiB, res.forward.peakTensorMiB),
+        0,
+      ),
+    });
+    console.log(
+      `   ${config}: done in ${((Date.now() - t0) / 1000).toFixed(0)} s (load ${load1.toFixed(2)})`,
+    );
+  }
+  if (rows.length > 0) console.table(rows);
+}
+
+/** Per-frame T = 3 / T = 1 ratios, ours (wasm) against the reference's own. */
+const frameMsOf = (backend, config) =>
+  results.find((r) => r.backend === backend && r.config === config && !r.skipped)?.derived.frameMs ?? null;
+const timestepScaling = [];
+for (const backend of backends) {
+  for (const [backbone, t1, t3] of T_PAIRS) {
+    const [a, b] = [frameMsOf(backend, t1), frameMsOf(backend, t3)];
+    if (a === null || b === null) continue;
+    const reference = PYTORCH_REFERENCE[t3].frameS / PYTORCH_REFERENCE[t1].frameS;
+    timestepScaling.push({
+      backend,
+      backbone,
+      ours: b / a,
+      reference,
+      noWorseThanReference: b / a <= reference,
+    });
+  }
+}
+if (timestepScaling.length > 0) {
+  console.log('\nper-frame T = 3 / T = 1');
+  console.table(
+    timestepScaling.map((s) => ({
+      backend: s.backend,
+      backbone: s.backbone,
+      ours: fmt(s.ours),
+      reference: fmt(s.reference),
+      'no worse': s.noWorseThanReference,
+    })),
+  );
+}
+
+mkdirSync(resultsDir, { recursive: true });
+const out = {
+  benchmark:
+    'spiketrack SpikeTrackModel: trackFrame (fast path), encodeTemplates (template refresh), forward (apply), peak memory; random weights, eval mode, batch 1',
+  date: new Date().toISOString(),
+  command:
+    'npx turbo run bench --filter=spiketrack (or: cd packages/spiketrack && npm run bench, after a build)',
+  machine: {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    loadavgAtStart: loadStart,
+    loadavgAtEnd: loadavg(),
+  },
+  totalS: (Date.now() - started) / 1000,
+  note: [
+    'Times are medians of timed runs after a warm-up run (the warm-up runs under tf.profile for the peak tensor bytes; trackFrame has a second warm-up, the op count).',
+    'frameGflops = 2 * dense MACs of one trackFrame (@spiketrack/energy countOps) / its median time; convPeakGflops = a large 3x3 NHWC conv2d on the same backend in the same process.',
+    'peakRssMiB = the process maximum RSS (one process per case); peakTensorMiB = the most tf.memory() bytes during a call.',
+    'The machine may be shared with other processes: see the load averages (loadavg1AtStart per case).',
+  ],
+  reference: {
+    what: 'PyTorch reference, 2-core machine, per frame on its fast path and per template refresh, seconds',
+    configs: PYTORCH_REFERENCE,
+  },
+  targets: {
+    frameRatioToReference: `wasm trackFrame <= ${FRAME_TARGET_RATIO}x the reference per frame`,
+    timestepScaling: 'per-frame T=3/T=1 no worse than the reference (small 1.40x, base 1.46x)',
+  },
+  timestepScaling,
+  results,
+};
+writeFileSync(join(resultsDir, 'model.json'), `${JSON.stringify(out, null, 2)}\n`);
+console.log(`\nwrote ${join(resultsDir, 'model.json')} (${(out.totalS / 60).toFixed(1)} min)`);
