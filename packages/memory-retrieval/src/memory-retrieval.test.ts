@@ -12,9 +12,6 @@ import { loadInto, randomizeParams, readCaseTensors } from './fixtures.test-help
 import { MemoryRetrieval } from './memory-retrieval';
 import { TemplateMemory } from './template-memory';
 
-/** wasm has no Conv2DBackpropFilter / depthwise backprop kernels (PLATFORM.md). */
-const wasm = tf.getBackend() === 'wasm';
-
 /** Timeout of the tests that run the tiny model's MRMs: SwiftShader is slow, more so under load. */
 const HEAVY = onWebGPU() ? 600_000 : 60_000;
 
@@ -202,7 +199,7 @@ describe('MemoryRetrieval: API', () => {
     expect(() => new MemoryRetrieval(null as never)).toThrow(ConfigError);
   });
 
-  it.skipIf(wasm)('trains: gradients reach the retriever and the MLP, without leaking', async () => {
+  it('trains: gradients reach the retriever and the MLP, without leaking', async () => {
     const mt = new MemoryRetrieval({ dim: 8, numHeads: 2, numTemplates: 3, gridSize: 2, seed: 5 });
     await randomizeParams(mt, 41, 1);
     mt.train();

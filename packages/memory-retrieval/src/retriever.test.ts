@@ -15,9 +15,6 @@ import {
 import { Retriever } from './retriever';
 import { TemplateMemory } from './template-memory';
 
-/** wasm has no Conv2DBackpropFilter / depthwise backprop kernels (PLATFORM.md). */
-const wasm = tf.getBackend() === 'wasm';
-
 /** Timeout of the tests that run the fixture model several times: SwiftShader is slow, more so under load. */
 const HEAVY = onWebGPU() ? 600_000 : 60_000;
 
@@ -435,43 +432,40 @@ describe('Retriever: batches and generalisations', () => {
 });
 
 describe('Retriever: training', () => {
-  it.skipIf(wasm)(
-    'passes gradients to the parameters both branches use, in training mode, without leaking',
-    async () => {
-      const m = new Retriever({ dim: 8, numHeads: 2, numTemplates: 3, gridSize: 3 });
-      await randomizeParams(m, 21, 1);
-      m.train();
-      const templates = tf.randomUniform([2, 2, 3, 3, 8], -1, 3, 'float32', 5);
-      const search = tf.randomUniform([1, 2, 3, 3, 8], -1, 3, 'float32', 6);
-      const r = tf.randomNormal([1, 2, 3, 3, 8], 0, 1, 'float32', 7);
-      const params = [...m.trainableParameters()];
-      const run = () =>
-        tf.variableGrads(
-          () => tf.sum(tf.mul(m.apply(templates, search), r)) as tf.Scalar,
-          params.map((p) => p[1]),
-        );
-      const { value, grads } = run();
-      const names = params.map((p) => p[0]);
-      const got = new Set(Object.keys(grads).map((id) => names[params.findIndex((p) => p[1].name === id)]));
-      // with 2 templates, responder 2 and the last two template embeddings are unused
-      const unused = /^seg_responder_(dw|pw)\.2\.|^t_pos_embeds\.[23]$/;
-      for (const n of names) {
-        if (unused.test(n!)) continue;
-        expect(got.has(n), `gradient for ${n}`).toBe(true);
-      }
-      tf.dispose([value, ...Object.values(grads)]);
-      // training mode updates the BatchNorm running statistics
-      const rm = m.q_conv.norm.stateDict().get('running_mean')!;
-      expect((await rm.data()).some((v) => v !== 0)).toBe(true);
-      rm.dispose();
-      await expectNoLeak(() => {
-        const o = run();
-        return [o.value, ...Object.values(o.grads)];
-      }, 2);
-      tf.dispose([templates, search, r]);
-      m.dispose();
-    },
-  );
+  it('passes gradients to the parameters both branches use, in training mode, without leaking', async () => {
+    const m = new Retriever({ dim: 8, numHeads: 2, numTemplates: 3, gridSize: 3 });
+    await randomizeParams(m, 21, 1);
+    m.train();
+    const templates = tf.randomUniform([2, 2, 3, 3, 8], -1, 3, 'float32', 5);
+    const search = tf.randomUniform([1, 2, 3, 3, 8], -1, 3, 'float32', 6);
+    const r = tf.randomNormal([1, 2, 3, 3, 8], 0, 1, 'float32', 7);
+    const params = [...m.trainableParameters()];
+    const run = () =>
+      tf.variableGrads(
+        () => tf.sum(tf.mul(m.apply(templates, search), r)) as tf.Scalar,
+        params.map((p) => p[1]),
+      );
+    const { value, grads } = run();
+    const names = params.map((p) => p[0]);
+    const got = new Set(Object.keys(grads).map((id) => names[params.findIndex((p) => p[1].name === id)]));
+    // with 2 templates, responder 2 and the last two template embeddings are unused
+    const unused = /^seg_responder_(dw|pw)\.2\.|^t_pos_embeds\.[23]$/;
+    for (const n of names) {
+      if (unused.test(n!)) continue;
+      expect(got.has(n), `gradient for ${n}`).toBe(true);
+    }
+    tf.dispose([value, ...Object.values(grads)]);
+    // training mode updates the BatchNorm running statistics
+    const rm = m.q_conv.norm.stateDict().get('running_mean')!;
+    expect((await rm.data()).some((v) => v !== 0)).toBe(true);
+    rm.dispose();
+    await expectNoLeak(() => {
+      const o = run();
+      return [o.value, ...Object.values(o.grads)];
+    }, 2);
+    tf.dispose([templates, search, r]);
+    m.dispose();
+  });
 });
 
 describe('Retriever: errors', () => {

@@ -12,9 +12,6 @@ import {
   unitTolerance,
 } from './fixtures.test-helper';
 
-/** wasm has no Conv2DBackpropFilter / depthwise backprop kernels (PLATFORM.md): no conv training there yet. */
-const wasm = tf.getBackend() === 'wasm';
-
 describe('LinearSpikeAttention', () => {
   it('matches the reference ms_attention on both branches exactly', async () => {
     const unit = readUnit('ms_attention');
@@ -63,40 +60,37 @@ describe('LinearSpikeAttention', () => {
   });
 
   for (const branch of ['template', 'search'] as const) {
-    it.skipIf(wasm)(
-      `passes gradients to the ${branch} embeddings and every other parameter, without leaking`,
-      async () => {
-        const m = new LinearSpikeAttention({ dim: 8, numHeads: 2, gridSize: 3 });
-        await randomizeParams(m, 11, 2);
-        const x = tf.randomUniform([branch === 'search' ? 1 : 3, 2, 3, 3, 8], 0, 3, 'float32', 5);
-        const r = tf.randomNormal(x.shape, 0, 1, 'float32', 6);
-        const params = [...m.trainableParameters()];
-        const run = () =>
-          tf.variableGrads(
-            () => tf.sum(tf.mul(m.apply(x, branch), r)) as tf.Scalar,
-            params.map((p) => p[1]),
-          );
-        const { value, grads } = run();
-        const unused = branch === 'search' ? /^t_pos_embeds/ : /^s_pos_embed|^t_pos_embeds\.3/;
-        for (const [k, p] of params) {
-          // T = 1 uses no decay; with T = 3 the first two logits of each neuron are used
-          const zero = unused.test(k) || (branch === 'search' && k.endsWith('decay'));
-          const g = grads[p.name];
-          if (!g && zero) continue; // tfjs leaves out variables the loss does not depend on
-          expect(g, k).toBeDefined();
-          const v = await g!.data();
-          expect(v.every(Number.isFinite), k).toBe(true);
-          expect(
-            v.some((e) => e !== 0),
-            `${k}: gradient ${zero ? 'should be zero' : 'is zero'}`,
-          ).toBe(!zero);
-        }
-        tf.dispose([value, grads]);
-        await expectNoLeak(() => run(), 2);
-        tf.dispose([x, r]);
-        m.dispose();
-      },
-    );
+    it(`passes gradients to the ${branch} embeddings and every other parameter, without leaking`, async () => {
+      const m = new LinearSpikeAttention({ dim: 8, numHeads: 2, gridSize: 3 });
+      await randomizeParams(m, 11, 2);
+      const x = tf.randomUniform([branch === 'search' ? 1 : 3, 2, 3, 3, 8], 0, 3, 'float32', 5);
+      const r = tf.randomNormal(x.shape, 0, 1, 'float32', 6);
+      const params = [...m.trainableParameters()];
+      const run = () =>
+        tf.variableGrads(
+          () => tf.sum(tf.mul(m.apply(x, branch), r)) as tf.Scalar,
+          params.map((p) => p[1]),
+        );
+      const { value, grads } = run();
+      const unused = branch === 'search' ? /^t_pos_embeds/ : /^s_pos_embed|^t_pos_embeds\.3/;
+      for (const [k, p] of params) {
+        // T = 1 uses no decay; with T = 3 the first two logits of each neuron are used
+        const zero = unused.test(k) || (branch === 'search' && k.endsWith('decay'));
+        const g = grads[p.name];
+        if (!g && zero) continue; // tfjs leaves out variables the loss does not depend on
+        expect(g, k).toBeDefined();
+        const v = await g!.data();
+        expect(v.every(Number.isFinite), k).toBe(true);
+        expect(
+          v.some((e) => e !== 0),
+          `${k}: gradient ${zero ? 'should be zero' : 'is zero'}`,
+        ).toBe(!zero);
+      }
+      tf.dispose([value, grads]);
+      await expectNoLeak(() => run(), 2);
+      tf.dispose([x, r]);
+      m.dispose();
+    });
   }
 
   it('rejects bad branches, token counts and channel counts', () => {

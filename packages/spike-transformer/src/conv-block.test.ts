@@ -6,9 +6,6 @@ import { expectParamGrads, expectStateShapes, referenceShapes } from './blocks.t
 import { SpikingConvBlock } from './conv-block';
 import { randomizeParams } from './fixtures.test-helper';
 
-/** wasm has no Conv2DBackpropFilter / depthwise backprop kernels (PLATFORM.md): no conv training there yet. */
-const wasm = tf.getBackend() === 'wasm';
-
 // Bit-exactness with the reference is tested on the whole tiny backbone (backbone.test.ts).
 describe('SpikingConvBlock', () => {
   it('has the keys and torch shapes of the reference ConvBlock1_1.0 (dim 12) and ConvBlock2_1.0 (dim 48)', () => {
@@ -37,7 +34,7 @@ describe('SpikingConvBlock', () => {
     m.dispose();
   });
 
-  it.skipIf(wasm)('passes gradients to every trainable parameter without leaking', async () => {
+  it('passes gradients to every trainable parameter without leaking', async () => {
     const m = new SpikingConvBlock({ dim: 4 });
     await randomizeParams(m, 5);
     const x = tf.randomUniform([2, 1, 4, 4, 4], 0, 3, 'float32', 2);

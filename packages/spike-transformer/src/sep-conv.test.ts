@@ -5,9 +5,6 @@ import { expectClose, expectNoLeak } from '../../../test-support/helpers';
 import { expectedNhwc, loadUnitInto, readUnit, timeFirstNhwc, unitTolerance } from './fixtures.test-helper';
 import { SpikingSepConv } from './sep-conv';
 
-/** wasm has no Conv2DBackpropFilter / depthwise backprop kernels (PLATFORM.md): no conv training there yet. */
-const wasm = tf.getBackend() === 'wasm';
-
 describe('SpikingSepConv', () => {
   for (const [name, k] of [
     ['sepconv_k7', 7],
@@ -37,7 +34,7 @@ describe('SpikingSepConv', () => {
     m.dispose();
   });
 
-  it.skipIf(wasm)('passes gradients to the input and every trainable parameter without leaking', async () => {
+  it('passes gradients to the input and every trainable parameter without leaking', async () => {
     // The fixture's weights make the neurons fire (a default init is too small to cross 0.5).
     const unit = readUnit('sepconv_k3');
     const m = new SpikingSepConv({ dim: 16, kernelSize: 3 });

@@ -6,9 +6,6 @@ import { expectParamGrads, expectStateShapes, referenceShapes } from './blocks.t
 import { randomizeParams } from './fixtures.test-helper';
 import { SpikingTransformerBlock } from './transformer-block';
 
-/** wasm has no Conv2DBackpropFilter / depthwise backprop kernels (PLATFORM.md): no conv training there yet. */
-const wasm = tf.getBackend() === 'wasm';
-
 // Bit-exactness with the reference is tested on the whole tiny backbone (backbone.test.ts).
 describe('SpikingTransformerBlock', () => {
   it('has the keys and torch shapes of the reference block3.0 (dim 96) and block4.1 (dim 128)', () => {
@@ -40,7 +37,7 @@ describe('SpikingTransformerBlock', () => {
     m.dispose();
   });
 
-  it.skipIf(wasm)('passes gradients to every trainable parameter without leaking', async () => {
+  it('passes gradients to every trainable parameter without leaking', async () => {
     const m = new SpikingTransformerBlock({ dim: 8, numHeads: 2, gridSize: 3 });
     await randomizeParams(m, 4, 2);
     const x = tf.randomUniform([1, 2, 3, 3, 8], 0, 3, 'float32', 2);
