@@ -66,10 +66,44 @@ export function markdownTable(rows: readonly (readonly string[])[], rightAlign: 
   return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join('\n');
 }
 
-const ENERGY_ALIGN: ColumnAlign = [false, false, false, true, true, true, true, true, true, true];
+/** One row of an energy table: what {@link formatEnergyTable} shows of a layer (a `LayerEnergy` is one). */
+export interface EnergyTableRow {
+  path: string;
+  kind: string;
+  spiking: boolean | 'mixed';
+  denseMacs: number;
+  macs: number;
+  acs: number;
+  paperAcs: number;
+  inputRate: number | null;
+  /** Energy in pJ, `exact` and `paper` conventions. */
+  exact: number;
+  paper: number;
+}
 
-/** The rows of {@link formatEnergyTable}: header, one per layer, totals. */
-function energyRows(report: EnergyReport): string[][] {
+/** Column alignment of {@link energyTableRows}. */
+export const ENERGY_TABLE_ALIGN: ColumnAlign = [
+  false,
+  false,
+  false,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+];
+
+/**
+ * The cells of an energy table (for {@link textTable} or {@link markdownTable}): header (layer,
+ * kind, input, dense MACs, MACs, ACs exact and paper, rate, E exact, E paper), one row per layer,
+ * and a `total` row.
+ */
+export function energyTableRows(
+  layers: readonly EnergyTableRow[],
+  total: Pick<EnergyTableRow, 'denseMacs' | 'macs' | 'acs' | 'paperAcs' | 'exact' | 'paper'>,
+): string[][] {
   const header = [
     'layer',
     'kind',
@@ -83,7 +117,7 @@ function energyRows(report: EnergyReport): string[][] {
     'E paper',
   ];
   const rows = [header];
-  for (const l of report.layers) {
+  for (const l of layers) {
     rows.push([
       l.path,
       l.kind,
@@ -101,15 +135,27 @@ function energyRows(report: EnergyReport): string[][] {
     'total',
     '',
     '',
-    formatCount(report.ann.macs),
-    formatCount(report.exact.macs),
-    formatCount(report.exact.acs),
-    formatCount(report.paper.acs),
+    formatCount(total.denseMacs),
+    formatCount(total.macs),
+    formatCount(total.acs),
+    formatCount(total.paperAcs),
     '',
-    formatEnergy(report.exact.total),
-    formatEnergy(report.paper.total),
+    formatEnergy(total.exact),
+    formatEnergy(total.paper),
   ]);
   return rows;
+}
+
+/** The rows of {@link formatEnergyTable}: header, one per layer, totals. */
+function energyRows(report: EnergyReport): string[][] {
+  return energyTableRows(report.layers, {
+    denseMacs: report.ann.macs,
+    macs: report.exact.macs,
+    acs: report.exact.acs,
+    paperAcs: report.paper.acs,
+    exact: report.exact.total,
+    paper: report.paper.total,
+  });
 }
 
 /** The lines under the table: ANN equivalent, ratios, process, timesteps, conventions. */
@@ -132,7 +178,7 @@ function energySummary(report: EnergyReport): string[] {
  * For JSON, `JSON.stringify(report)`: the reports are plain objects.
  */
 export function formatEnergyTable(report: EnergyReport): string {
-  return [textTable(energyRows(report), ENERGY_ALIGN), '', ...energySummary(report)].join('\n');
+  return [textTable(energyRows(report), ENERGY_TABLE_ALIGN), '', ...energySummary(report)].join('\n');
 }
 
 /**
@@ -141,7 +187,7 @@ export function formatEnergyTable(report: EnergyReport): string {
  */
 export function formatEnergyMarkdown(report: EnergyReport): string {
   return [
-    markdownTable(energyRows(report), ENERGY_ALIGN),
+    markdownTable(energyRows(report), ENERGY_TABLE_ALIGN),
     '',
     ...energySummary(report).map((l) => `- ${l}`),
   ].join('\n');

@@ -29,6 +29,9 @@ export {
 } from './energy';
 export {
   type ColumnAlign,
+  ENERGY_TABLE_ALIGN,
+  type EnergyTableRow,
+  energyTableRows,
   formatCount,
   formatEnergy,
   formatEnergyMarkdown,

@@ -9,3 +9,4 @@ export * from './model/index';
 export * from './checkpoint/index';
 export * from './tracker/index';
 export * from './frames/index';
+export * from './energy/index';

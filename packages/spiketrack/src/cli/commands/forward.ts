@@ -1,4 +1,4 @@
-import { FiringRateMonitor, formatShape } from '@spiketrack/neurons';
+import { FiringRateMonitor } from '@spiketrack/neurons';
 import { readTensorFile, writeSafetensorsFile } from '@spiketrack/neurons/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
@@ -6,14 +6,14 @@ import { SPIKETRACK_CONFIG_NAMES } from '../../config/index';
 import { SpikeTrackModel } from '../../model/index';
 import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
 import { type CliCommand, type CliValues, UsageError } from '../command';
+import { INPUT_IMAGES_HELP, inputImages } from '../input-images';
 
 const HELP = `Usage: spiketrack forward --checkpoint FILE --input IN.safetensors --output OUT.safetensors [options]
 
 Runs the SpikeTrack network once on the templates and the search image of IN and writes the head's
 outputs, in the reference's PyTorch layouts, to OUT.
 
-Input (safetensors): template_0 … template_{T-1} and search, each [1, 3, R, R] float32, NCHW,
-normalized with the ImageNet mean/std (as the reference's fixtures).
+${INPUT_IMAGES_HELP}
 Output (safetensors): score_map [1,1,F,F], size_map [1,2,F,F], offset_map [1,2,F,F],
 pred_boxes [1,1,4] (cx, cy, w, h as fractions of the crop), encoder_out [1,1,C,F,F]; F = R/16.
 
@@ -43,49 +43,6 @@ function toTorchLayout(x: tf.Tensor): tf.Tensor {
   if (x.rank === 4) return tf.transpose(x, [0, 3, 1, 2]);
   if (x.rank === 5) return tf.transpose(x, [0, 1, 4, 2, 3]);
   return tf.clone(x);
-}
-
-/**
- * Checks and converts the input file's tensors: `template_i` (i < T) and `search`, each
- * `[1, 3, R, R]` float32 and finite. Returns NHWC tensors; disposes nothing of `tensors`.
- */
-async function inputImages(
-  tensors: Map<string, tf.Tensor>,
-  file: string,
-  templates: number,
-  resolution: number,
-): Promise<{ templates: tf.Tensor[]; search: tf.Tensor }> {
-  const expected = [...Array.from({ length: templates }, (_, i) => `template_${i}`), 'search'];
-  const missing = expected.filter((k) => !tensors.has(k));
-  const extra = [...tensors.keys()].filter((k) => /^template_\d+$/.test(k) && !expected.includes(k));
-  const problems: string[] = [];
-  if (missing.length) problems.push(`missing ${missing.join(', ')}`);
-  if (extra.length) {
-    problems.push(`the config takes ${templates} template(s), but the file also has ${extra.join(', ')}`);
-  }
-  for (const k of expected) {
-    const t = tensors.get(k);
-    if (!t) continue;
-    const shape = [1, 3, resolution, resolution];
-    if (t.rank !== 4 || t.shape.some((d, i) => d !== shape[i])) {
-      problems.push(
-        `${k} has shape ${formatShape(t.shape)}, expected ${formatShape(shape)} (NCHW, R = ${resolution})`,
-      );
-    } else if (t.dtype !== 'float32') {
-      problems.push(`${k} is ${t.dtype}, expected float32`);
-    }
-  }
-  if (problems.length) throw new UsageError(`${file}: ${problems.join('; ')}`);
-  for (const k of expected) {
-    const finite = tf.tidy(() => tf.all(tf.isFinite(tensors.get(k)!)));
-    const ok = (await finite.data())[0];
-    finite.dispose();
-    if (!ok) throw new UsageError(`${file}: ${k} holds NaN or infinite values`);
-  }
-  return tf.tidy(() => ({
-    templates: expected.slice(0, -1).map((k) => tf.transpose(tensors.get(k)!, [0, 2, 3, 1])),
-    search: tf.transpose(tensors.get('search')!, [0, 2, 3, 1]),
-  }));
 }
 
 /** `spiketrack forward`: one network pass from a tensors file to a tensors file (parity runs). */

@@ -1,5 +1,6 @@
 import type { CliCommand } from '../command';
+import { energyCommand } from './energy';
 import { forwardCommand } from './forward';
 
 /** Every `spiketrack` sub-command, in the order `--help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [forwardCommand];
+export const COMMANDS: readonly CliCommand[] = [forwardCommand, energyCommand];
