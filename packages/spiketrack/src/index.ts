@@ -10,3 +10,4 @@ export * from './checkpoint/index';
 export * from './tracker/index';
 export * from './frames/index';
 export * from './energy/index';
+export * from './train/index';
