@@ -1,6 +1,6 @@
 import { ShapeError } from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectClose, expectNoLeak } from '../../../../test-support/helpers';
 import { readUnit } from '../../../../test-support/unit-fixtures';
 import { boxXywhToXyxy, focalLoss, giouLoss, l1Loss, trackingLoss } from './losses';
@@ -86,6 +86,10 @@ describe('trackingLoss: the reference actor losses (units/losses)', () => {
 });
 
 describe('the loss parts, by hand', () => {
+  // Every tensor a case makes is disposed with its scope.
+  beforeEach(() => tf.engine().startScope());
+  afterEach(() => tf.engine().endScope());
+
   it('focalLoss: positives where the target is 1, negatives weighted by (1 − t)^4', async () => {
     const pos = -Math.log(0.5) * 0.25;
     const neg = -Math.log(0.75) * 0.25 ** 2 * 0.5 ** 4;
