@@ -3,7 +3,7 @@
 export { type DrawBoxOptions, drawBox } from './draw-box';
 export { FrameError } from './frame-error';
 export { INTER_RESIZE_COEF_BITS, resizeLinearU8 } from './resize-linear';
-export { assertRgbImage, type RgbImage, rgbFromInterleaved } from './rgb-image';
+export { assertRgbImage, type RgbImage, rgbaFromRgb, rgbFromInterleaved } from './rgb-image';
 export {
   type BrowserPixelSource,
   canReadBrowserPixels,

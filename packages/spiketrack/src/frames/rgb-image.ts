@@ -71,3 +71,16 @@ export function rgbFromInterleaved(
   }
   return { width, height, data };
 }
+
+/** The pixels of an {@link RgbImage} as RGBA bytes with alpha 255 (for encoders that take RGBA). */
+export function rgbaFromRgb(image: RgbImage): Uint8Array {
+  const { data } = image;
+  const rgba = new Uint8Array((data.length / 3) * 4);
+  for (let i = 0, j = 0; i < data.length; i += 3, j += 4) {
+    rgba[j] = data[i] as number;
+    rgba[j + 1] = data[i + 1] as number;
+    rgba[j + 2] = data[i + 2] as number;
+    rgba[j + 3] = 255;
+  }
+  return rgba;
+}

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { FrameError } from '../frames/frame-error';
-import { type RgbImage, rgbFromInterleaved } from '../frames/rgb-image';
+import { type RgbImage, rgbaFromRgb, rgbFromInterleaved } from '../frames/rgb-image';
 
 /** File extensions of the images {@link decodeImage} reads. */
 export const IMAGE_EXTENSIONS = Object.freeze(['.jpg', '.jpeg', '.png'] as const);
@@ -40,14 +40,9 @@ export async function readImageFile(path: string): Promise<RgbImage> {
 
 /** Encodes an {@link RgbImage} as an 8-bit RGB PNG (pngjs). */
 export function encodePng(image: RgbImage): Uint8Array {
-  const { width, height, data } = image;
+  const { width, height } = image;
   const png = new PNG({ width, height, colorType: 2 });
-  for (let i = 0, j = 0; i < width * height * 3; i += 3, j += 4) {
-    png.data[j] = data[i] as number;
-    png.data[j + 1] = data[i + 1] as number;
-    png.data[j + 2] = data[i + 2] as number;
-    png.data[j + 3] = 255;
-  }
+  png.data.set(rgbaFromRgb(image));
   return new Uint8Array(PNG.sync.write(png, { colorType: 2 }));
 }
 
