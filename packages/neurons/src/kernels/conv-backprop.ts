@@ -186,16 +186,21 @@ export function depthwiseConv2dFilterGradient(
 function spread(dy: tf.Tensor4D, r: Resolved): tf.Tensor4D {
   if (r.sh === 1 && r.sw === 1) return dy;
   const c = dy.shape[3];
-  const d6 = tf.reshape(dy, [r.n, r.outH, 1, r.outW, 1, c]);
-  const z = tf.pad(d6, [
+  const rows = r.outH * r.sh;
+  // Rank 4 throughout (tfjs-webgpu cannot pad rank-6 tensors): zeros after each row, then column.
+  const r4 = tf.pad(tf.reshape(dy, [r.n, r.outH, 1, r.outW * c]), [
     [0, 0],
     [0, 0],
     [0, r.sh - 1],
     [0, 0],
+  ]);
+  const c4 = tf.pad(tf.reshape(r4, [r.n * rows, r.outW, 1, c]), [
+    [0, 0],
+    [0, 0],
     [0, r.sw - 1],
     [0, 0],
   ]);
-  const flat = tf.reshape(z, [r.n, r.outH * r.sh, r.outW * r.sw, c]) as tf.Tensor4D;
+  const flat = tf.reshape(c4, [r.n, rows, r.outW * r.sw, c]) as tf.Tensor4D;
   return tf.slice(flat, [0, 0, 0, 0], [r.n, (r.outH - 1) * r.sh + 1, (r.outW - 1) * r.sw + 1, c]);
 }
 
