@@ -84,6 +84,9 @@ describe('spiketrack track', () => {
         expect(f.network).toBeLessThanOrEqual(f.total);
       }
       expect(timings.summary.trackerFps).toBeGreaterThan(0);
+      // The budget: crop + preprocessing under 10% of a frame's time on wasm (tiny-256).
+      const m = timings.summary.meanMs;
+      expect(m.crop + m.preprocess).toBeLessThan(0.1 * m.total);
       // Frame 0 is annotated at the given box: its top-left corner pixel is red.
       const first = await readImageFile(join(out, 'frames', '000000.png'));
       const p = (40 * W + 50) * 3;
