@@ -11,3 +11,4 @@ export * from './tracker/index';
 export * from './frames/index';
 export * from './energy/index';
 export * from './train/index';
+export * from './eval/index';

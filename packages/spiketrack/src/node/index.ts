@@ -3,6 +3,13 @@
  */
 export { runCli } from '../cli/run';
 export type { CliCommand, CliIO } from '../cli/command';
+export {
+  nodeDatasetSource,
+  readDataset,
+  readResults,
+  type ReadResultsOptions,
+  type TrackerResults,
+} from './eval-files';
 export { type FrameSource, openFrameSource } from './frame-source';
 export { listFrameFiles, readFrameFiles, readFramesDir } from './frames-dir';
 export { decodeImage, encodePng, IMAGE_EXTENSIONS, readImageFile, writePngFile } from './image-file';
