@@ -91,8 +91,8 @@ function hresizeRow(
  *   row with a multiple of 16 values takes): `((h0 >> 4)·b0 >> 16) + ((h1 >> 4)·b1 >> 16)`, then
  *   `(v + 2) >> 2` saturated to 0..255; the scalar tail (`FixedPtCast<int, uchar, 22>`:
  *   `(b0·h0 + b1·h1 + 2^21) >> 22`) for values past the last full 16-lane block;
- *   `units/sample_target` pins this: with the scalar rounding everywhere, 4–9% of its crop values
- *   would be off by one;
+ *   `units/sample_target` pins this: with the scalar rounding everywhere, its crops
+ *   would be off by one (5–12% of the values of each crop);
  * - an exact 2× reduction goes, as in `cv::resize`, to the fast `INTER_AREA` path
  *   (`(a + b + c + d + 2) >> 2`).
  * Pixel centres are aligned (`(d + 0.5)·src/dst − 0.5`); borders replicate.
