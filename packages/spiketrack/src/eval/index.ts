@@ -14,6 +14,7 @@ export { LASOT_TEST_SEQUENCES } from './tables/lasot';
 export { OTB100_SEQUENCES, type OtbEntry } from './tables/otb';
 export { UAV123_SEQUENCES, type UavEntry } from './tables/uav';
 export * from './metrics';
+export * from './got10k-protocol';
 export * from './svg-plot';
 export * from './plots';
 export { crc32, writeZip, type ZipEntry } from './zip';

@@ -40,6 +40,8 @@ export interface Sequence {
   readonly absent?: boolean[];
   /** GOT-10k `cover.label`: visible fraction of the target in eighths (0..8). Informational. */
   readonly cover?: number[];
+  /** The image size `[width, height]` where the dataset states it (GOT-10k's `meta_info.ini`). */
+  readonly imageSize?: readonly [number, number];
   /** The object class where the benchmark gives one (LaSOT's class folder, OTB's table). */
   readonly objectClass?: string;
   /** TNL2K's `language.txt`. */

@@ -8,11 +8,23 @@ import type { DatasetSource } from '../source';
 import { type Dataset, DatasetError, type Sequence } from '../types';
 import { listFrames, pad, readBoxes, readLabels, readList, subdirs } from './files';
 
+/** The `resolution: (1280, 720)` and `object_class: …` lines of a GOT-10k `meta_info.ini`. */
+export function parseMetaInfo(text: string): { imageSize?: [number, number]; objectClass?: string } {
+  const res = /^\s*resolution\s*:\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)/m.exec(text);
+  const cls = /^\s*object_class\s*:\s*(.+?)\s*$/m.exec(text);
+  return {
+    ...(res && { imageSize: [Number(res[1]), Number(res[2])] as [number, number] }),
+    ...(cls && { objectClass: cls[1] }),
+  };
+}
+
 async function got10kSequence(src: DatasetSource, root: string, name: string): Promise<Sequence> {
   const dir = `${root}/${name}`;
   const groundTruth = await readBoxes(src, `${dir}/groundtruth.txt`);
   const frames = await listFrames(src, dir, () => groundTruth.map((_, i) => `${dir}/${pad(i + 1, 8)}.jpg`));
   const absenceFile = `${dir}/absence.label`;
+  const metaFile = `${dir}/meta_info.ini`;
+  const meta = (await src.isFile(metaFile)) ? parseMetaInfo(await src.readText(metaFile)) : {};
   const coverFile = `${dir}/cover.label`;
   return {
     name,
@@ -25,6 +37,7 @@ async function got10kSequence(src: DatasetSource, root: string, name: string): P
       absent: (await readLabels(src, absenceFile, groundTruth.length)).map((a) => a !== 0),
     }),
     ...((await src.isFile(coverFile)) && { cover: await readLabels(src, coverFile, groundTruth.length) }),
+    ...meta,
   };
 }
 

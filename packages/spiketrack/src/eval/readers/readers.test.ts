@@ -88,6 +88,7 @@ describe.skipIf(testBackend() !== 'cpu')('dataset readers', () => {
       'GOT-10k_Val_000001/groundtruth.txt': '1,2,3,4\n2,3,4,5\n3,4,5,6\n',
       'GOT-10k_Val_000001/absence.label': '0\n1\n0\n',
       'GOT-10k_Val_000001/cover.label': '8\n0\n5\n',
+      'GOT-10k_Val_000001/meta_info.ini': '[METAINFO]\nobject_class: ice cream\nresolution: (1280, 720)\n',
       'GOT-10k_Val_000001/00000001.jpg': '',
       'GOT-10k_Val_000001/00000002.jpg': '',
       'GOT-10k_Val_000001/00000003.jpg': '',
@@ -96,6 +97,8 @@ describe.skipIf(testBackend() !== 'cpu')('dataset readers', () => {
     expect(v.hasGroundTruth).toBe(true);
     expect(v.absent).toEqual([false, true, false]);
     expect(v.cover).toEqual([8, 0, 5]);
+    expect(v.imageSize).toEqual([1280, 720]);
+    expect(v.objectClass).toBe('ice cream');
     expect(v.targetVisible).toBeUndefined(); // pytracking's GOT-10k metrics use no visibility
     expect(v.frames.map((f) => f.slice(-12))).toEqual(['00000001.jpg', '00000002.jpg', '00000003.jpg']);
     const test = put(join(tmp, 'got10k/test'), {
