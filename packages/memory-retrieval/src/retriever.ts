@@ -310,7 +310,9 @@ export class Retriever extends Module<[tf.Tensor, tf.Tensor], tf.Tensor> {
     // One recurrent refinement (the reference's recurrent_times = 1).
     const r = this.q_spike.apply(tf.reshape(x, [t, b, gh, gw, this.valueDim]));
     const perStep = (y: tf.Tensor, list: ModuleList<ConvBn>) => {
-      const steps = tf.unstack(y, 0).map((yt, i) => list.at(i).apply(yt));
+      // tfjs cannot differentiate `unstack` along an axis of length 1: reshape then.
+      const parts = y.shape[0] === 1 ? [tf.reshape(y, y.shape.slice(1))] : tf.unstack(y, 0);
+      const steps = parts.map((yt, i) => list.at(i).apply(yt));
       return steps.length === 1 ? tf.expandDims(steps[0]!, 0) : tf.stack(steps, 0);
     };
     const dw = this.seg_dw_spike.apply(perStep(r, this.seg_responder_dw));

@@ -91,6 +91,34 @@ describe('CenterPredictor: parity with the reference unit', () => {
 });
 
 describe('calBbox', () => {
+  it('passes gradients to the size and offset maps at the chosen cell only, as the reference', async () => {
+    // B = 2, a 2×3 map: the maxima are at cells 4 (row 1, col 1) and 0.
+    const score = tf.tensor4d([0.1, 0.2, 0.3, 0.4, 0.9, 0.5, 0.8, 0.1, 0.2, 0.3, 0.4, 0.5], [2, 2, 3, 1]);
+    const size = tf.randomUniform([2, 2, 3, 2], 0, 1, 'float32', 1);
+    const offset = tf.randomUniform([2, 2, 3, 2], 0, 1, 'float32', 2);
+    // d/d(maps) of Σ boxes · [1, 2, 3, 4]
+    const weights = tf.tensor2d([1, 2, 3, 4, 1, 2, 3, 4], [2, 4]);
+    const [gScore, gSize, gOffset] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+      tf.sum(tf.mul(calBbox(a, b, c).boxes, weights)),
+    )([score, size, offset]) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    expect(Array.from(await gScore.data()).every((v) => v === 0)).toBe(true);
+    const expectedSize = new Array(24).fill(0);
+    const expectedOffset = new Array(24).fill(0);
+    for (const [b, cell] of [
+      [0, 4],
+      [1, 0],
+    ] as const) {
+      const i = (b * 6 + cell) * 2;
+      expectedSize[i] = 3;
+      expectedSize[i + 1] = 4;
+      expectedOffset[i] = 1 / 3; // cx = (x + offset_x) / W
+      expectedOffset[i + 1] = 2 / 2; // cy = (y + offset_y) / H
+    }
+    expectClose(await gSize.data(), expectedSize, 1e-7, 'size gradient');
+    expectClose(await gOffset.data(), expectedOffset, 1e-7, 'offset gradient');
+    tf.dispose([score, size, offset, weights, gScore, gSize, gOffset]);
+  });
+
   it('takes the first index of the maximum, and reads size and offset there (batched)', async () => {
     // B = 2, 3×3 maps. Batch 0: the maximum 0.9 at (row 1, col 2) and (row 2, col 0): first is 5.
     const score = tf.tensor4d(

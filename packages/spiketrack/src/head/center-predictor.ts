@@ -60,25 +60,54 @@ export function calBbox(scoreMap: tf.Tensor, sizeMap: tf.Tensor, offsetMap: tf.T
   }
   return tf.tidy(() => {
     const n = h * w;
-    const flat = tf.reshape(scoreMap, [b, n]);
+    const max = tf.max(tf.reshape(scoreMap, [b, n]), 1, true);
+    return {
+      boxes: decodeAtMax(b, h, w)(scoreMap, sizeMap, offsetMap) as tf.Tensor2D,
+      scores: tf.reshape(max, [b]) as tf.Tensor1D,
+    };
+  });
+}
+
+/**
+ * The box at the first maximum, as a custom-gradient op: the cell index is an integer function of
+ * the score map, which tfjs cannot differentiate through (`gather` rejects integer index
+ * gradients), while the reference's `cal_bbox` passes gradients to the size and offset maps at the
+ * chosen cell and none to the score map through the index. This op does exactly that.
+ */
+function decodeAtMax(b: number, h: number, w: number) {
+  const n = h * w;
+  return tf.customGrad(((score: tf.Tensor, size: tf.Tensor, offset: tf.Tensor, save: tf.GradSaveFunc) => {
+    const flat = tf.reshape(score, [b, n]);
     const max = tf.max(flat, 1, true);
     // First index of the maximum, whatever the backend's argMax does on ties.
     const positions = tf.broadcastTo(tf.range(0, n, 1, 'int32'), [b, n]);
     const idx = tf.min(tf.where(tf.equal(flat, max), positions, tf.fill([b, n], n, 'int32')), 1);
     const int = (v: number) => tf.scalar(v, 'int32');
     const rows = tf.add(idx, tf.mul(tf.range(0, b, 1, 'int32'), int(n)));
-    const size = tf.gather(tf.reshape(sizeMap, [b * n, 2]), rows);
-    const offset = tf.gather(tf.reshape(offsetMap, [b * n, 2]), rows);
+    const sizeAt = tf.gather(tf.reshape(size, [b * n, 2]), rows);
+    const offsetAt = tf.gather(tf.reshape(offset, [b * n, 2]), rows);
     const ix = tf.cast(tf.mod(idx, int(w)), 'float32');
     const iy = tf.cast(tf.floorDiv(idx, int(w)), 'float32');
-    const [ox, oy] = tf.split(offset, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
+    const [ox, oy] = tf.split(offsetAt, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
     const cx = tf.div(tf.add(tf.reshape(ix, [b, 1]), ox), w);
     const cy = tf.div(tf.add(tf.reshape(iy, [b, 1]), oy), h);
+    // The chosen cell as a one-hot [B, n, 1] mask, for the gradient.
+    save([tf.expandDims(tf.cast(tf.equal(positions, tf.reshape(idx, [b, 1])), 'float32'), 2)]);
     return {
-      boxes: tf.concat([cx, cy, size], 1) as tf.Tensor2D,
-      scores: tf.reshape(max, [b]) as tf.Tensor1D,
+      value: tf.concat([cx, cy, sizeAt], 1),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const mask = saved[0] as tf.Tensor;
+        const [dcx, dcy, dsize] = tf.split(dy, [1, 1, 2], 1) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const dOffset = tf.mul(mask, tf.expandDims(tf.concat([tf.div(dcx, w), tf.div(dcy, h)], 1), 1));
+        const dSize = tf.mul(mask, tf.expandDims(dsize, 1));
+        return [tf.zerosLike(score), tf.reshape(dSize, size.shape), tf.reshape(dOffset, offset.shape)];
+      },
     };
-  });
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (
+    score: tf.Tensor,
+    size: tf.Tensor,
+    offset: tf.Tensor,
+  ) => tf.Tensor;
 }
 
 /** Options of {@link CenterPredictor}, named as the reference's constructor arguments. */

@@ -1,0 +1,172 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { expectNoLeak, onWebGPU } from '../../../../test-support/helpers';
+import type { RgbImage } from '../frames/rgb-image';
+import { SpikeTrackModel } from '../model/model';
+import type { Box } from '../tracker/box';
+import { type TrainingSequence, TrainingSampler } from './sampler';
+import { batchTensors, Trainer, TrainingError, type TrainingLoss } from './trainer';
+
+const config = {
+  dims: [8, 8, 16, 16] as const,
+  numHeads: 2,
+  resolution: 32,
+  templates: 1,
+  decoderChannel: 16,
+};
+
+/** A textured frame with a bright square moving diagonally. */
+function sequence(name: string, n: number): TrainingSequence {
+  const box = (i: number): Box => [20 + i, 24 + i / 2, 14, 12];
+  return {
+    name,
+    length: n,
+    box,
+    visible: () => true,
+    frame: (i): RgbImage => {
+      const W = 96;
+      const H = 80;
+      const data = new Uint8Array(W * H * 3);
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++)
+          data.fill(((x * 7 + y * 13) % 50) + 30, (y * W + x) * 3, (y * W + x) * 3 + 3);
+      const [bx, by, bw, bh] = box(i).map(Math.round) as [number, number, number, number];
+      for (let y = by; y < by + bh; y++)
+        for (let x = bx; x < bx + bw; x++) data.set([240, 200, 40], (y * W + x) * 3);
+      return { width: W, height: H, data };
+    },
+  };
+}
+
+/** L1 between the predicted (cx, cy, w, h) and the target, a loss that needs no other module. */
+const l1Loss: TrainingLoss = (out, { boxes }) => {
+  const [x, y, w, h] = tf.split(boxes, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+  const target = tf.concat([tf.add(x, tf.div(w, 2)), tf.add(y, tf.div(h, 2)), w, h], 1);
+  const total = tf.mean(tf.abs(tf.sub(out.predBoxes, target))) as tf.Scalar;
+  return { total, parts: { l1: total } };
+};
+
+function setup(seed = 1, loss: TrainingLoss = l1Loss) {
+  const model = new SpikeTrackModel({ config, seed });
+  // Larger weights than torch's init of these tiny layers, so that neurons fire: with silent
+  // neurons the training-mode BatchNorms see constant inputs, and 1/sqrt(eps) per layer makes the
+  // gradients explode (as they would in torch).
+  let i = 0;
+  for (const [k, p] of model.namedParameters()) {
+    if (k.endsWith('decay')) continue;
+    const r = tf.randomUniform(p.shape, -1, 1, 'float32', seed * 1000 + i++);
+    p.assign(r);
+    r.dispose();
+  }
+  const sampler = new TrainingSampler([sequence('a', 20), sequence('b', 12)], {
+    numTemplates: 1,
+    resolution: 32,
+    seed: 5,
+  });
+  return new Trainer({ model, sampler, loss, batchSize: 2, lr: 1e-3, stepsPerEpoch: 2, lrDropEpoch: 1 });
+}
+
+async function params(m: SpikeTrackModel): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>();
+  for (const [k, v] of m.namedParameters()) out.set(k, Array.from(await v.data()));
+  return out;
+}
+
+// Training steps of even this small model take seconds on cpu; SwiftShader is far slower.
+describe.skipIf(onWebGPU())('Trainer', { timeout: 180_000 }, () => {
+  const disposers: (() => void)[] = [];
+  afterAll(() => {
+    for (const d of disposers) d();
+  });
+
+  it('groups the encoder at 0.1× the rate, and drops the rate on schedule', async () => {
+    const t = setup();
+    disposers.push(() => {
+      t.dispose();
+      t.model.dispose();
+    });
+    expect(t.optimizer.groupLr(1) / t.optimizer.groupLr(0)).toBeCloseTo(0.1, 12);
+    const logs = [await t.trainStep()];
+    t.step = 2; // the first step of epoch 1
+    logs.push(await t.trainStep());
+    expect(logs.map((l) => l.lr)).toEqual([1e-3, 1e-3 * 0.1]);
+    expect(logs.map((l) => l.epoch)).toEqual([0, 1]);
+    for (const l of logs) {
+      expect(Number.isFinite(l.loss)).toBe(true);
+      expect(l.parts.l1).toBeCloseTo(l.loss, 6);
+      expect(l.gradNorm).toBeGreaterThan(0);
+    }
+    // The head trains: its last size conv changed.
+    expect(t.optimizer.stepOf('decoder.conv5_size.weight')).toBe(2);
+  });
+
+  it('lowers the loss of a batch it steps on', async () => {
+    const t = setup(2);
+    const samples = await t.batch(0);
+    const evalLoss = async () => {
+      const { templates, search, boxes } = batchTensors(samples, 32);
+      const v = tf.tidy(
+        () => l1Loss(t.model.forward(templates, search), { boxes, resolution: 32 }).total.dataSync()[0],
+      );
+      tf.dispose([templates, search, boxes]);
+      return v as number;
+    };
+    t.model.train();
+    const before = await evalLoss();
+    // Step on batch 0 itself, twice.
+    for (let i = 0; i < 2; i++) {
+      t.step = 0;
+      await t.trainStep();
+    }
+    t.model.train();
+    expect(await evalLoss()).toBeLessThan(before);
+    t.dispose();
+    t.model.dispose();
+  });
+
+  it('resumes bit for bit from its state', async () => {
+    const straight = setup(3);
+    for (let i = 0; i < 2; i++) await straight.trainStep();
+
+    const first = setup(3);
+    await first.trainStep();
+    const { tensors, metadata } = first.state();
+    expect(metadata['spiketrack.trainer.step']).toBe('1');
+    first.dispose();
+    first.model.dispose();
+
+    const resumed = setup(99); // other initial weights: the state overrides them
+    await resumed.loadState(tensors, metadata, 'state.safetensors');
+    tf.dispose([...tensors.values()]);
+    expect(resumed.step).toBe(1);
+    await resumed.trainStep();
+    const a = await params(straight.model);
+    const b = await params(resumed.model);
+    for (const [k, v] of a) expect(b.get(k), k).toEqual(v);
+    for (const t of [straight, resumed]) {
+      t.dispose();
+      t.model.dispose();
+    }
+  });
+
+  it('stops on a non-finite loss without touching the weights, and does not leak', async () => {
+    const nanLoss: TrainingLoss = (out) => {
+      const total = tf.mul(tf.sum(out.predBoxes), Number.NaN) as tf.Scalar;
+      return { total, parts: {} };
+    };
+    const t = setup(4, nanLoss);
+    const before = await params(t.model);
+    await expect(t.trainStep()).rejects.toThrow(TrainingError);
+    await expect(t.trainStep()).rejects.toThrow(/step 0: the loss is NaN .*last saved checkpoint is intact/);
+    const after = await params(t.model);
+    for (const [k, v] of before) expect(after.get(k), k).toEqual(v);
+    t.dispose();
+    t.model.dispose();
+
+    const ok = setup(5);
+    await ok.trainStep(); // creates the optimizer's moments
+    await expectNoLeak(() => ok.trainStep(), 1);
+    ok.dispose();
+    ok.model.dispose();
+  });
+});

@@ -1,0 +1,286 @@
+import { AdamW, clipGradNorm, ConfigError, SpikeTrackError, stepLr } from '@spiketrack/neurons';
+import * as tf from '@tensorflow/tfjs-core';
+import type { HeadOutput } from '../head/center-predictor';
+import type { SpikeTrackModel } from '../model/model';
+import type { TrainingSample, TrainingSampler } from './sampler';
+
+/** Training went wrong in a way that stops it (a non-finite loss, a bad resume state). */
+export class TrainingError extends SpikeTrackError {}
+
+/** What a loss function receives: the batch's targets. */
+export interface TrainingTargets {
+  /** `[B, 4]` ground-truth boxes in the search crop: (x, y, w, h) as fractions of R. */
+  boxes: tf.Tensor2D;
+  /** The search crop size R. */
+  resolution: number;
+}
+
+/** A loss: the total to minimise, and named parts to log. Called inside the gradient tape. */
+export type TrainingLoss = (
+  output: HeadOutput,
+  targets: TrainingTargets,
+) => { total: tf.Scalar; parts: Record<string, tf.Scalar> };
+
+/** Options of {@link Trainer}; the defaults are SpikeTrack's (`experiments/spiketrack/*.yaml`). */
+export interface TrainerOptions {
+  /** The network, trained in place (put in training mode by the trainer). */
+  model: SpikeTrackModel;
+  sampler: TrainingSampler;
+  /** The loss (SpikeTrack's tracking loss: 2·GIoU + 5·L1 + 1·focal). */
+  loss: TrainingLoss;
+  /** Samples per step (default 8). */
+  batchSize?: number;
+  /** Base learning rate (default 4e-4). */
+  lr?: number;
+  /** AdamW weight decay (default 1e-4). */
+  weightDecay?: number;
+  /** Learning-rate scale of the encoder's parameters (default 0.1). */
+  encoderLrScale?: number;
+  /** Which parameters get `encoderLrScale` (default: names starting with `encoder.`). */
+  isEncoderParameter?: (name: string) => boolean;
+  /** Global gradient-norm clip (default 0.1). */
+  gradClipNorm?: number;
+  /** Steps per epoch, for the schedule (default 1000). */
+  stepsPerEpoch?: number;
+  /** The rate drops ×0.1 every this many epochs (default: never). */
+  lrDropEpoch?: number;
+}
+
+/** One step's log line. */
+export interface StepLog {
+  step: number;
+  epoch: number;
+  lr: number;
+  loss: number;
+  parts: Record<string, number>;
+  gradNorm: number;
+  samplesPerSecond: number;
+}
+
+/** Safetensors metadata keys of a trainer state. */
+export const TRAINER_STATE_METADATA = {
+  step: 'spiketrack.trainer.step',
+  options: 'spiketrack.trainer.options',
+} as const;
+
+/** Stacks samples into the model's inputs: templates `[T, B, R, R, 3]`, search `[1, B, R, R, 3]`, boxes `[B, 4]`. */
+export function batchTensors(
+  samples: readonly TrainingSample[],
+  resolution: number,
+): {
+  templates: tf.Tensor5D;
+  search: tf.Tensor5D;
+  boxes: tf.Tensor2D;
+} {
+  const B = samples.length;
+  const T = (samples[0] as TrainingSample).templates.length;
+  const px = resolution * resolution * 3;
+  const tData = new Float32Array(T * B * px);
+  const sData = new Float32Array(B * px);
+  const bData = new Float32Array(B * 4);
+  samples.forEach((s, b) => {
+    if (s.templates.length !== T)
+      throw new ConfigError(`batchTensors: sample ${b} has ${s.templates.length} templates, not ${T}`);
+    s.templates.forEach((t, i) => tData.set(t, (i * B + b) * px));
+    sData.set(s.search, b * px);
+    bData.set(s.searchBox, b * 4);
+  });
+  return {
+    templates: tf.tensor5d(tData, [T, B, resolution, resolution, 3]),
+    search: tf.tensor5d(sData, [1, B, resolution, resolution, 3]),
+    boxes: tf.tensor2d(bData, [B, 4]),
+  };
+}
+
+/**
+ * Trains a SpikeTrack network as the reference's trainer does: batches from a
+ * {@link TrainingSampler}, the tracking loss, gradients clipped to a global norm of 0.1, AdamW
+ * (lr 4e-4, weight decay 1e-4) with the encoder at 0.1× the rate, and a step schedule.
+ *
+ * Deterministic and resumable: step `k` uses samples `k·B … k·B + B − 1` of the sampler's seed,
+ * and {@link state} / {@link loadState} carry the weights, the optimizer's moments and the step,
+ * so a resumed run continues bit for bit. A non-finite loss or gradient stops with a
+ * {@link TrainingError} before anything is updated.
+ */
+export class Trainer {
+  readonly model: SpikeTrackModel;
+  readonly sampler: TrainingSampler;
+  readonly optimizer: AdamW;
+  readonly options: Required<Omit<TrainerOptions, 'model' | 'sampler' | 'loss' | 'lrDropEpoch'>> & {
+    lrDropEpoch: number | null;
+  };
+  private readonly loss: TrainingLoss;
+  private readonly params: Map<string, tf.Variable>;
+  private readonly nameOf = new Map<string, string>();
+  /** Optimizer steps taken so far. */
+  step = 0;
+
+  constructor(opts: TrainerOptions) {
+    this.model = opts.model;
+    this.sampler = opts.sampler;
+    this.loss = opts.loss;
+    this.options = {
+      batchSize: opts.batchSize ?? 8,
+      lr: opts.lr ?? 4e-4,
+      weightDecay: opts.weightDecay ?? 1e-4,
+      encoderLrScale: opts.encoderLrScale ?? 0.1,
+      isEncoderParameter: opts.isEncoderParameter ?? ((n: string) => n.startsWith('encoder.')),
+      gradClipNorm: opts.gradClipNorm ?? 0.1,
+      stepsPerEpoch: opts.stepsPerEpoch ?? 1000,
+      lrDropEpoch: opts.lrDropEpoch ?? null,
+    };
+    const o = this.options;
+    if (!Number.isInteger(o.batchSize) || o.batchSize < 1)
+      throw new ConfigError(`Trainer: batchSize must be a positive integer, got ${o.batchSize}`);
+    if (!Number.isInteger(o.stepsPerEpoch) || o.stepsPerEpoch < 1) {
+      throw new ConfigError(`Trainer: stepsPerEpoch must be a positive integer, got ${o.stepsPerEpoch}`);
+    }
+    const T = this.model.config.templates;
+    if (this.sampler.options.numTemplates !== T) {
+      throw new ConfigError(
+        `Trainer: the sampler gives ${this.sampler.options.numTemplates} templates, the model takes ${T}`,
+      );
+    }
+    if (this.sampler.options.resolution !== this.model.config.resolution) {
+      throw new ConfigError(
+        `Trainer: the sampler crops ${this.sampler.options.resolution} px, the model takes ${this.model.config.resolution}`,
+      );
+    }
+    this.params = this.model.trainableParameters();
+    const encoder = new Map<string, tf.Variable>();
+    const rest = new Map<string, tf.Variable>();
+    for (const [name, v] of this.params) {
+      (o.isEncoderParameter(name) ? encoder : rest).set(name, v);
+      this.nameOf.set(v.name, name);
+    }
+    this.optimizer = new AdamW([{ params: rest }, { params: encoder, lrScale: o.encoderLrScale }], {
+      lr: o.lr,
+      weightDecay: o.weightDecay,
+    });
+  }
+
+  /** The learning rate of the step about to be taken. */
+  get lr(): number {
+    const o = this.options;
+    const epoch = Math.floor(this.step / o.stepsPerEpoch);
+    return o.lrDropEpoch === null ? o.lr : stepLr(epoch, { baseLr: o.lr, stepSize: o.lrDropEpoch });
+  }
+
+  /** The samples of step `k` (deterministic). */
+  async batch(k = this.step): Promise<TrainingSample[]> {
+    const B = this.options.batchSize;
+    return Promise.all(Array.from({ length: B }, (_, i) => this.sampler.sample(k * B + i)));
+  }
+
+  /** One optimizer step; returns its log line. */
+  async trainStep(): Promise<StepLog> {
+    const started = performance.now();
+    const samples = await this.batch();
+    const R = this.model.config.resolution;
+    const { templates, search, boxes } = batchTensors(samples, R);
+    this.model.train();
+    let partNames: string[] = [];
+    let result: { value: tf.Scalar; grads: tf.NamedTensorMap; parts: tf.Scalar[] };
+    try {
+      const parts: tf.Scalar[] = [];
+      const { value, grads } = tf.variableGrads(() => {
+        const out = this.model.forward(templates, search);
+        const l = this.loss(out, { boxes, resolution: R });
+        partNames = Object.keys(l.parts);
+        for (const n of partNames) parts.push(tf.keep(tf.clone(l.parts[n] as tf.Scalar)));
+        return l.total;
+      }, [...this.params.values()]);
+      result = { value, grads, parts };
+    } finally {
+      tf.dispose([templates, search, boxes]);
+    }
+    const byName = new Map<string, tf.Tensor>();
+    for (const [vname, g] of Object.entries(result.grads)) {
+      const name = this.nameOf.get(vname);
+      if (name) byName.set(name, g);
+      else g.dispose();
+    }
+    const clipped = clipGradNorm(byName, this.options.gradClipNorm);
+    tf.dispose([...byName.values()]);
+    const [loss, gradNorm, ...partValues] = await Promise.all([
+      result.value.data(),
+      clipped.totalNorm.data(),
+      ...result.parts.map((p) => p.data()),
+    ]);
+    tf.dispose([result.value, clipped.totalNorm, ...result.parts]);
+    const lossValue = (loss as Float32Array)[0] as number;
+    const normValue = (gradNorm as Float32Array)[0] as number;
+    if (!Number.isFinite(lossValue) || !Number.isFinite(normValue)) {
+      tf.dispose([...clipped.grads.values()]);
+      const where = samples.map((s) => `${s.source.sequence}#${s.source.searchFrame}`).join(', ');
+      throw new TrainingError(
+        `training stopped at step ${this.step}: the ${Number.isFinite(lossValue) ? 'gradient norm' : 'loss'} is ${Number.isFinite(lossValue) ? normValue : lossValue} (batch: ${where}); nothing was updated, the last saved checkpoint is intact`,
+      );
+    }
+    const lr = this.lr;
+    this.optimizer.lr = lr;
+    this.optimizer.step(clipped.grads);
+    tf.dispose([...clipped.grads.values()]);
+    const log: StepLog = {
+      step: this.step,
+      epoch: Math.floor(this.step / this.options.stepsPerEpoch),
+      lr,
+      loss: lossValue,
+      parts: Object.fromEntries(partNames.map((n, i) => [n, (partValues[i] as Float32Array)[0] as number])),
+      gradNorm: normValue,
+      samplesPerSecond: (this.options.batchSize * 1000) / (performance.now() - started),
+    };
+    this.step += 1;
+    return log;
+  }
+
+  /**
+   * The whole training state as new tensors with metadata, ready for `writeSafetensors`:
+   * `model.<key>` (native layout), `optimizer.<param>.exp_avg|exp_avg_sq|step`, and the step.
+   */
+  state(): { tensors: Map<string, tf.Tensor>; metadata: Record<string, string> } {
+    const tensors = new Map<string, tf.Tensor>();
+    for (const [k, t] of this.model.stateDict()) tensors.set(`model.${k}`, t);
+    for (const [k, t] of this.optimizer.stateDict()) tensors.set(`optimizer.${k}`, t);
+    const { isEncoderParameter: _, ...plain } = this.options;
+    return {
+      tensors,
+      metadata: {
+        [TRAINER_STATE_METADATA.step]: String(this.step),
+        [TRAINER_STATE_METADATA.options]: JSON.stringify(plain),
+      },
+    };
+  }
+
+  /** Restores a {@link state} (copies; the caller keeps the tensors). */
+  async loadState(
+    tensors: Map<string, tf.Tensor>,
+    metadata: Record<string, string>,
+    source = 'trainer state',
+  ): Promise<void> {
+    const step = Number(metadata[TRAINER_STATE_METADATA.step]);
+    if (!Number.isInteger(step) || step < 0) {
+      throw new TrainingError(
+        `${source}: metadata '${TRAINER_STATE_METADATA.step}' is ${metadata[TRAINER_STATE_METADATA.step]}, not a step count`,
+      );
+    }
+    const model = new Map<string, tf.Tensor>();
+    const optimizer = new Map<string, tf.Tensor>();
+    const other: string[] = [];
+    for (const [k, t] of tensors) {
+      if (k.startsWith('model.')) model.set(k.slice(6), t);
+      else if (k.startsWith('optimizer.')) optimizer.set(k.slice(10), t);
+      else other.push(k);
+    }
+    if (other.length)
+      throw new TrainingError(`${source}: unexpected tensors ${other.slice(0, 5).join(', ')}`);
+    this.model.loadStateDict(model, { layout: 'native', source });
+    await this.optimizer.loadStateDict(optimizer, { source });
+    this.step = step;
+  }
+
+  /** Frees the optimizer state (not the model). */
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
