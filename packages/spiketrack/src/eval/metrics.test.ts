@@ -40,6 +40,7 @@ describe.skipIf(testBackend() !== 'cpu')('metrics', () => {
     expect(OVERLAP_THRESHOLDS[10]).toBe(0.5);
     expect(OVERLAP_THRESHOLDS[15]).toBe(0.75);
     expect(OVERLAP_THRESHOLDS[20]).toBe(1);
+    expect(OVERLAP_THRESHOLDS[3]).toBe(0.15000000000000002); // i · 0.05, as torch.arange
     expect(CENTER_THRESHOLDS).toEqual(Array.from({ length: 51 }, (_, i) => i));
     expect(NORM_CENTER_THRESHOLDS[20]).toBe(0.2);
     expect(NORM_CENTER_THRESHOLDS[50]).toBe(0.5);

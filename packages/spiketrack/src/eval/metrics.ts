@@ -38,8 +38,12 @@
  */
 import { type Box, DatasetError, type Sequence } from './types';
 
-/** The 21 overlap thresholds 0, 0.05, …, 1 (linspace(0, 1, 21)). */
-export const OVERLAP_THRESHOLDS: readonly number[] = Array.from({ length: 21 }, (_, i) => i / 20);
+/**
+ * The 21 overlap thresholds 0, 0.05, …, 1, computed as pytracking's float64
+ * `torch.arange(0, 1.05, 0.05)` (and numpy's `linspace(0, 1, 21)`) computes them: `i · 0.05`, so
+ * bit for bit the same values (`3 · 0.05` is 0.15000000000000002, not 0.15).
+ */
+export const OVERLAP_THRESHOLDS: readonly number[] = Array.from({ length: 21 }, (_, i) => i * 0.05);
 /** The 51 center-error thresholds 0, 1, …, 50 pixels. */
 export const CENTER_THRESHOLDS: readonly number[] = Array.from({ length: 51 }, (_, i) => i);
 /** The 51 normalized center-error thresholds 0, 0.01, …, 0.5. */
