@@ -100,6 +100,20 @@ describe.skipIf(onWebGPU())('Trainer', { timeout: 180_000 }, () => {
     expect(t.optimizer.stepOf('decoder.conv5_size.weight')).toBe(2);
   });
 
+  it('trains with the reference loss by default, logging its parts', async () => {
+    const boosted = setup(6);
+    const t = new Trainer({ model: boosted.model, sampler: boosted.sampler, batchSize: 2 });
+    boosted.dispose();
+    const log = await t.trainStep();
+    expect(Object.keys(log.parts).sort()).toEqual(['focal', 'giou', 'l1', 'mean_iou']);
+    const { giou, l1, focal, mean_iou: iou } = log.parts as Record<string, number>;
+    expect(log.loss).toBeCloseTo(2 * giou + 5 * l1 + focal, 4);
+    expect(iou).toBeGreaterThanOrEqual(0);
+    expect(iou).toBeLessThanOrEqual(1);
+    t.dispose();
+    t.model.dispose();
+  });
+
   it('lowers the loss of a batch it steps on', async () => {
     const t = setup(2);
     const samples = await t.batch(0);

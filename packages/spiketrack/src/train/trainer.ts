@@ -2,6 +2,7 @@ import { AdamW, clipGradNorm, ConfigError, SpikeTrackError, stepLr } from '@spik
 import * as tf from '@tensorflow/tfjs-core';
 import type { HeadOutput } from '../head/center-predictor';
 import type { SpikeTrackModel } from '../model/model';
+import { type TrackingLossOptions, trackingLoss } from './losses';
 import type { TrainingSample, TrainingSampler } from './sampler';
 
 /** Training went wrong in a way that stops it (a non-finite loss, a bad resume state). */
@@ -21,13 +22,28 @@ export type TrainingLoss = (
   targets: TrainingTargets,
 ) => { total: tf.Scalar; parts: Record<string, tf.Scalar> };
 
+/**
+ * SpikeTrack's loss as a {@link TrainingLoss}: {@link trackingLoss} (2·GIoU + 5·L1 + 1·focal on the
+ * Gaussian target), logging `giou`, `l1`, `focal` and the batch's `mean_iou`.
+ */
+export function referenceTrainingLoss(options: TrackingLossOptions = {}): TrainingLoss {
+  return (output, { boxes }) => {
+    const r = trackingLoss(output, boxes, options);
+    r.heatmap.dispose();
+    return {
+      total: r.total,
+      parts: { giou: r.giou, l1: r.l1, focal: r.focal, mean_iou: tf.mean(r.iou) as tf.Scalar },
+    };
+  };
+}
+
 /** Options of {@link Trainer}; the defaults are SpikeTrack's (`experiments/spiketrack/*.yaml`). */
 export interface TrainerOptions {
   /** The network, trained in place (put in training mode by the trainer). */
   model: SpikeTrackModel;
   sampler: TrainingSampler;
-  /** The loss (SpikeTrack's tracking loss: 2·GIoU + 5·L1 + 1·focal). */
-  loss: TrainingLoss;
+  /** The loss (default {@link referenceTrainingLoss}: 2·GIoU + 5·L1 + 1·focal). */
+  loss?: TrainingLoss;
   /** Samples per step (default 8). */
   batchSize?: number;
   /** Base learning rate (default 4e-4). */
@@ -118,7 +134,7 @@ export class Trainer {
   constructor(opts: TrainerOptions) {
     this.model = opts.model;
     this.sampler = opts.sampler;
-    this.loss = opts.loss;
+    this.loss = opts.loss ?? referenceTrainingLoss();
     this.options = {
       batchSize: opts.batchSize ?? 8,
       lr: opts.lr ?? 4e-4,
