@@ -184,6 +184,7 @@ export class TrackerOpCounter {
   private readonly searchCounter: OpCounter;
   private rebuilds = 0;
   private frames = 0;
+  private restore: (() => void) | null = null;
 
   constructor(
     readonly model: SpikeTrackModel,
@@ -198,8 +199,49 @@ export class TrackerOpCounter {
     }
   }
 
+  /**
+   * Counts every `encodeTemplates` and `trackFrame` call on the model from now on, whoever makes it
+   * (a `Tracker` running over a sequence, for example), until {@link dispose}: the two methods are
+   * wrapped on the model instance (the branch's counter records during each call) and restored by
+   * {@link dispose}. Returns this.
+   */
+  instrument(): this {
+    if (this.restore) return this;
+    const model = this.model;
+    const encode = model.encodeTemplates;
+    const track = model.trackFrame;
+    const counted = <A extends unknown[], R>(
+      fn: (this: SpikeTrackModel, ...a: A) => R,
+      counter: OpCounter,
+      done: () => void,
+    ) =>
+      function (this: SpikeTrackModel, ...a: A): R {
+        counter.start();
+        try {
+          const r = fn.apply(this, a);
+          done();
+          return r;
+        } finally {
+          counter.stop();
+        }
+      };
+    model.encodeTemplates = counted(encode, this.templateCounter, () => {
+      this.rebuilds += 1;
+    });
+    model.trackFrame = counted(track, this.searchCounter, () => {
+      this.frames += 1;
+    });
+    this.restore = () => {
+      const own = model as unknown as Record<string, unknown>;
+      delete own.encodeTemplates;
+      delete own.trackFrame;
+    };
+    return this;
+  }
+
   /** Runs `model.encodeTemplates(templates)` while counting the template branch; the caller owns the cache. */
   async encodeTemplates(templates: TemplateInput): Promise<TemplateCache> {
+    if (this.restore) return this.model.encodeTemplates(templates);
     const cache = await this.templateCounter.measure(() => this.model.encodeTemplates(templates));
     this.rebuilds += 1;
     return cache;
@@ -207,6 +249,7 @@ export class TrackerOpCounter {
 
   /** Runs `model.trackFrame(search, cache)` while counting the search branch; the caller owns the output. */
   async trackFrame(search: tf.Tensor, cache: TemplateCache): Promise<HeadOutput> {
+    if (this.restore) return this.model.trackFrame(search, cache);
     const out = await this.searchCounter.measure(() => this.model.trackFrame(search, cache));
     this.frames += 1;
     return out;
@@ -289,8 +332,10 @@ export class TrackerOpCounter {
     };
   }
 
-  /** Removes the counters' hooks and releases what they hold. Idempotent. */
+  /** Removes the counters' hooks (and the wrappers of {@link instrument}) and releases what they hold. Idempotent. */
   dispose(): void {
+    this.restore?.();
+    this.restore = null;
     this.templateCounter.dispose();
     this.searchCounter.dispose();
   }

@@ -4,12 +4,13 @@
  */
 import { writeSafetensorsFile } from '@spiketrack/neurons/node';
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixturesDir, onWebGPU, testBackend } from '../../../../../test-support/helpers';
 import type { TrackerEnergyReport } from '../../energy/index';
+import { writePngFile } from '../../node/image-file';
 import { cli } from '../cli.test-helper';
 
 const dir = mkdtempSync(join(tmpdir(), 'spiketrack-energy-'));
@@ -55,22 +56,72 @@ describe('spiketrack energy', () => {
       expect(markdown).toContain('| template / 10 |');
       expect(readFileSync(svg, 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*>mrm\.5<\/text>[\s\S]*<\/svg>\n$/);
 
-      const table = await cli(...base, '--process', '45nm-int8');
+      // Random weights (T = 1), as a table: the stem is the same layer, once per frame and per rebuild.
+      const table = await cli(
+        'energy',
+        '--config',
+        'tiny_256_t1',
+        '--process',
+        '45nm-int8',
+        '--backend',
+        'wasm',
+      );
       expect(table.code, table.stderr).toBe(0);
       expect(table.stdout).toMatch(
         /\nencoder\.downsample1_1\.encode_conv\s+conv2d\s+real\s+28\.9 M\s+28\.9 M\s+0\s+0\s+-/,
       );
       expect(table.stdout).toMatch(/\ntemplate \/ 25\s/);
       expect(table.stdout).toContain('process: 45nm-int8');
+      expect(table.stdout).toContain(
+        'first layer: encoder.downsample1_1.encode_conv: 28.9 M MACs per frame, 28.9 M per template rebuild',
+      );
+      expect(table.stdout).toMatch(/random weights .*only the dense MAC counts are meaningful; firing rates/);
+      expect(table.stderr).toMatch(/note: random weights/);
+    },
+    300_000,
+  );
 
-      const random = await cli('energy', '--config', 'tiny_256_t1', '--json', '--backend', 'wasm');
-      expect(random.code, random.stderr).toBe(0);
-      const rr = JSON.parse(random.stdout) as TrackerEnergyReport;
-      expect(rr.notes[0]).toMatch(/random weights .*only the dense MAC counts are meaningful; firing rates/);
-      expect(random.stderr).toMatch(/note: random weights/);
-      // T = 1: the template branch is the backbone on one template; the stem is the same as above.
-      expect(rr.first_layer.template_dense_macs).toBe(rr.first_layer.dense_macs);
-      expect(rr.first_layer.dense_macs).toBe(r.first_layer.dense_macs);
+  // Three of four frames through the tracker with the reference weights (3 network passes at 256² on wasm).
+  it.skipIf(testBackend() !== 'wasm')(
+    '--sequence: tracks a GOT-10k-style folder and averages over its frames',
+    async () => {
+      const seq = join(dir, 'seq');
+      mkdirSync(seq, { recursive: true });
+      const [w, h] = [160, 120];
+      for (let f = 0; f < 4; f++) {
+        const data = new Uint8Array(w * h * 3);
+        for (let y = 0; y < h; y++)
+          for (let x = 0; x < w; x++) {
+            const inside = x >= 50 + 4 * f && x < 80 + 4 * f && y >= 40 && y < 70;
+            const i = (y * w + x) * 3;
+            data[i] = inside ? 230 : (x * 3) % 256;
+            data[i + 1] = inside ? 40 : (y * 5) % 256;
+            data[i + 2] = inside ? 60 : ((x + y) * 7) % 256;
+          }
+        await writePngFile(join(seq, `${String(f + 1).padStart(8, '0')}.png`), { width: w, height: h, data });
+      }
+      writeFileSync(join(seq, 'groundtruth.txt'), '50,40,30,30\n');
+      const run = await cli(
+        'energy',
+        '--checkpoint',
+        checkpoint,
+        '--sequence',
+        seq,
+        '--frames',
+        '3',
+        '--json',
+        '--backend',
+        'wasm',
+      );
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toMatch(/tracked 2 frame\(s\) after the initial one; 1 template rebuild\(s\)/);
+      const r = JSON.parse(run.stdout) as TrackerEnergyReport;
+      expect([r.search.runs, r.template.runs]).toEqual([2, 1]); // --frames 3: the initial frame and two tracked
+      expect(r.notes.join('\n')).toMatch(/2 tracked frame\(s\) averaged/);
+      expect(r.first_layer.dense_macs).toBe(128 * 128 * 12 * 147);
+      expect(r.search.layers.filter((l) => (l.input_rate ?? 0) > 0).length).toBeGreaterThan(100);
+      // per frame: the stem ran twice, once per tracked frame
+      expect(r.search.layers[0]!.calls).toBe(1);
     },
     300_000,
   );
@@ -78,6 +129,25 @@ describe('spiketrack energy', () => {
   it.skipIf(onWebGPU())(
     'rejects missing or bad options and inputs with exit code 2',
     async () => {
+      const both = await cli('energy', '--config', 'tiny_256_t1', '--input', 'a', '--sequence', 'b');
+      expect(both.code).toBe(2);
+      expect(both.stderr).toMatch(/--input or --sequence, not both/);
+      const frames = await cli('energy', '--config', 'tiny_256_t1', '--frames', '3');
+      expect(frames.code).toBe(2);
+      expect(frames.stderr).toMatch(/--frames needs --sequence/);
+      const emptyDir = join(dir, 'empty');
+      mkdirSync(emptyDir, { recursive: true });
+      const empty = await cli(
+        'energy',
+        '--config',
+        'tiny_256_t1',
+        '--sequence',
+        emptyDir,
+        '--backend',
+        testBackend(),
+      );
+      expect(empty.code).toBe(2);
+      expect(empty.stderr).toMatch(/no frames/);
       const none = await cli('energy', '--json');
       expect(none.code).toBe(2);
       expect(none.stderr).toMatch(/give --checkpoint FILE or --config NAME/);

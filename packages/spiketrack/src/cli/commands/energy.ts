@@ -1,22 +1,32 @@
 import { PROCESS_MODELS, type ProcessName } from '@spiketrack/energy';
 import { readTensorFile } from '@spiketrack/neurons/node';
 import * as tf from '@tensorflow/tfjs-core';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { SPIKETRACK_CONFIG_NAMES, type SpikeTrackConfigName } from '../../config/index';
 import {
   formatTrackerEnergy,
   formatTrackerEnergyMarkdown,
+  type TrackerEnergyReport,
+  TrackerOpCounter,
   trackerEnergy,
   trackerEnergySvg,
 } from '../../energy/index';
+import { parseBoxes } from '../../eval/ground-truth';
+import { DatasetError } from '../../eval/types';
+import { FrameError } from '../../frames/frame-error';
 import { SpikeTrackModel } from '../../model/index';
+import { listFrameFiles } from '../../node/frames-dir';
+import { readImageFile } from '../../node/image-file';
+import { Tracker } from '../../tracker/tracker';
+import { TrackerError } from '../../tracker/tracker-logic';
 import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
 import { type CliCommand, type CliValues, UsageError } from '../command';
 import { INPUT_IMAGES_HELP, inputImages } from '../input-images';
 
 const PROCESSES = Object.keys(PROCESS_MODELS) as ProcessName[];
 
-const HELP = `Usage: spiketrack energy (--checkpoint FILE | --config NAME) [--input IN.safetensors] [options]
+const HELP = `Usage: spiketrack energy (--checkpoint FILE | --config NAME) [--input IN.safetensors | --sequence DIR] [options]
 
 Counts the tracker's operations on real forward passes and prints its energy per frame: the
 search path (backbone on the search crop, six memory retrieval modules, head) plus one rebuild of
@@ -26,7 +36,11 @@ then the totals per frame. Both conventions are reported: exact (ACs from the ac
 paper (dense MACs × mean input spike count, as SpikeTrack, SDT-V3 and SpikeYOLO).
 
 ${INPUT_IMAGES_HELP}
-Without --input the frames are random images: dense MAC counts are exact, but firing rates, ACs
+With --sequence DIR (a GOT-10k-style folder: frames as .jpg/.png in name order and
+groundtruth.txt, whose first line x,y,w,h is the initial box) the tracker runs over the frames
+(sample_target crops, template updates as the official tracker); ACs and energies are averaged
+per frame and firing rates over all frames, as the reference's get_avg_sfr.py.
+Without --input or --sequence the frames are random images: dense MAC counts are exact, but firing rates, ACs
 and energies need real weights and real frames.
 
 Options:
@@ -36,6 +50,8 @@ Options:
                          to load it as (default: from the file)
   --non-strict           load a checkpoint even if some keys are missing or extra
   --input FILE           the templates and the search crop (see above)
+  --sequence DIR         a sequence folder to track through (see above)
+  --frames N             with --sequence: only the first N frames (default all)
   --interval N           frames between two rebuilds of the template cache (default 25)
   --process NAME         ${PROCESSES.join(', ')} (default 45nm-fp32; Horowitz, ISSCC 2014)
   --json                 print the report as JSON instead of tables (search.dense_macs,
@@ -70,6 +86,59 @@ function numberOption(
   return v;
 }
 
+/**
+ * Tracks through a GOT-10k-style folder (frames + groundtruth.txt) with the {@link Tracker} on
+ * `model`, counting every template rebuild and frame, and reports the energy per frame.
+ */
+async function sequenceEnergy(
+  model: SpikeTrackModel,
+  dir: string,
+  maxFrames: number,
+  opts: { interval: number; process: ProcessName; notes: string[] },
+  log: NodeJS.WritableStream,
+): Promise<TrackerEnergyReport> {
+  let files: string[];
+  let box: readonly [number, number, number, number];
+  try {
+    files = (await listFrameFiles(dir)).slice(0, maxFrames);
+    const gtFile = join(dir, 'groundtruth.txt');
+    const first = parseBoxes(await readFile(gtFile, 'utf8'), gtFile)[0];
+    if (!first || !first.every(Number.isFinite)) {
+      throw new UsageError(`${gtFile}: the first line must be the initial box x, y, w, h`);
+    }
+    box = first as unknown as readonly [number, number, number, number];
+  } catch (e) {
+    if (e instanceof DatasetError || e instanceof FrameError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (files.length < 2)
+    throw new UsageError(`${dir}: a sequence needs at least 2 frames, got ${files.length}`);
+  const tracker = await Tracker.create({ model });
+  const meter = new TrackerOpCounter(model).instrument();
+  try {
+    for (const [i, file] of files.entries()) {
+      const image = await readImageFile(file);
+      if (i === 0) await tracker.initialize(image, box);
+      else await tracker.track(image);
+    }
+    const { rebuilds, frames } = meter.counts;
+    log.write(`tracked ${frames} frame(s) after the initial one; ${rebuilds} template rebuild(s)\n`);
+    return await meter.report({
+      ...opts,
+      notes: [
+        ...opts.notes,
+        `sequence ${dir}: ${frames} tracked frame(s) averaged, ${rebuilds} template rebuild(s) measured (the tracker updates every ${tracker.params.updateInterval} frames when confident)`,
+      ],
+    });
+  } catch (e) {
+    if (e instanceof FrameError || e instanceof TrackerError) throw new UsageError(e.message);
+    throw e;
+  } finally {
+    meter.dispose();
+    tracker.dispose();
+  }
+}
+
 /** `spiketrack energy`: the tracker's energy per frame, per layer and per stage. */
 export const energyCommand: CliCommand = {
   name: 'energy',
@@ -80,6 +149,8 @@ export const energyCommand: CliCommand = {
     config: { type: 'string' },
     'non-strict': { type: 'boolean', default: false },
     input: { type: 'string' },
+    sequence: { type: 'string' },
+    frames: { type: 'string' },
     interval: { type: 'string' },
     process: { type: 'string', default: '45nm-fp32' },
     json: { type: 'boolean', default: false },
@@ -93,6 +164,10 @@ export const energyCommand: CliCommand = {
     const checkpoint = optionalString(values, 'checkpoint');
     const configName = optionalString(values, 'config');
     const inputFile = optionalString(values, 'input');
+    const sequenceDir = optionalString(values, 'sequence');
+    if (inputFile !== null && sequenceDir !== null) {
+      throw new UsageError('give --input or --sequence, not both');
+    }
     const markdownFile = optionalString(values, 'markdown');
     const svgFile = optionalString(values, 'svg');
     if (checkpoint === null && configName === null) {
@@ -109,6 +184,9 @@ export const energyCommand: CliCommand = {
     }
     const interval = numberOption(values, 'interval', 25, 1, false);
     const seed = numberOption(values, 'seed', 1, 0, true);
+    const maxFrames = numberOption(values, 'frames', Number.POSITIVE_INFINITY, 2, true);
+    if (values.frames !== undefined && sequenceDir === null)
+      throw new UsageError('--frames needs --sequence');
     await selectCliBackend(values.backend, io);
 
     const config = configName as SpikeTrackConfigName | null;
@@ -137,29 +215,44 @@ export const energyCommand: CliCommand = {
     try {
       const { resolution: r, templates: t, name } = model.config;
       io.stderr.write(`model: ${name ?? 'custom'} (R = ${r}, T = ${t})\n`);
-      let images: { templates: tf.Tensor[]; search: tf.Tensor };
-      if (inputFile !== null) {
-        fileTensors = (await readTensorFile(inputFile)).tensors;
-        images = await inputImages(fileTensors, inputFile, t, r);
+      let report: TrackerEnergyReport;
+      if (sequenceDir !== null) {
+        report = await sequenceEnergy(
+          model,
+          sequenceDir,
+          maxFrames,
+          {
+            interval,
+            process: process as ProcessName,
+            notes,
+          },
+          io.stderr,
+        );
       } else {
-        images = tf.tidy(() => ({
-          templates: Array.from({ length: t }, (_, i) =>
-            tf.randomNormal([1, r, r, 3], 0, 1, 'float32', seed + i),
-          ),
-          search: tf.randomNormal([1, r, r, 3], 0, 1, 'float32', seed + t),
-        }));
-        if (checkpoint !== null) {
-          notes.push('no --input: random images; firing rates, ACs and energies need real frames');
+        let images: { templates: tf.Tensor[]; search: tf.Tensor };
+        if (inputFile !== null) {
+          fileTensors = (await readTensorFile(inputFile)).tensors;
+          images = await inputImages(fileTensors, inputFile, t, r);
+        } else {
+          images = tf.tidy(() => ({
+            templates: Array.from({ length: t }, (_, i) =>
+              tf.randomNormal([1, r, r, 3], 0, 1, 'float32', seed + i),
+            ),
+            search: tf.randomNormal([1, r, r, 3], 0, 1, 'float32', seed + t),
+          }));
+          if (checkpoint !== null) {
+            notes.push('no --input: random images; firing rates, ACs and energies need real frames');
+          }
         }
+        owned.push(...images.templates, images.search);
+        report = await trackerEnergy(model, {
+          templates: images.templates,
+          search: images.search,
+          interval,
+          process: process as ProcessName,
+          notes,
+        });
       }
-      owned.push(...images.templates, images.search);
-      const report = await trackerEnergy(model, {
-        templates: images.templates,
-        search: images.search,
-        interval,
-        process: process as ProcessName,
-        notes,
-      });
       io.stdout.write(values.json ? `${JSON.stringify(report, null, 1)}\n` : formatTrackerEnergy(report));
       if (markdownFile !== null) {
         await writeFile(markdownFile, formatTrackerEnergyMarkdown(report));
