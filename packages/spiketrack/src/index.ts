@@ -12,3 +12,5 @@ export * from './frames/index';
 export * from './energy/index';
 export * from './train/index';
 export * from './eval/index';
+export * from './synthetic/index';
+export * from './baseline/index';

@@ -23,3 +23,21 @@ export {
   type VideoInfo,
   type VideoStream,
 } from './video';
+export {
+  AnnotatedGif,
+  type AnnotatedGifOptions,
+  type AnnotationColor,
+  GIF_COLORS,
+  type GifBox,
+  type GifText,
+} from './annotated-gif';
+export {
+  type EnsureSuiteOptions,
+  encodeRgbJpeg,
+  ensureSyntheticSuite,
+  formatBoxLine,
+  type SuiteLocation,
+  syntheticCacheDir,
+  type WriteSyntheticOptions,
+  writeSyntheticSequence,
+} from './synthetic-writer';

@@ -1,0 +1,17 @@
+/**
+ * The synthetic tracking benchmark (browser-safe part): a seeded generator of sequences with
+ * ground truth, and the fixed suites. Writing them to disk is in `spiketrack/node`.
+ */
+export {
+  coverLevel,
+  type ResolvedSyntheticOptions,
+  type SyntheticFrame,
+  SyntheticSequence,
+  type SyntheticSequenceOptions,
+} from './sequence';
+export {
+  SYNTHETIC_GENERATOR_VERSION,
+  SYNTHETIC_V1,
+  type SyntheticSuite,
+  syntheticSuiteSequences,
+} from './suite';
