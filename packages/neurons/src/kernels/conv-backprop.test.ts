@@ -8,6 +8,7 @@ import {
   type ConvBackpropGeometry,
   type TfConvPad,
   conv2dFilterGradient,
+  conv2dInputGradient,
   depthwiseConv2dFilterGradient,
   depthwiseConv2dInputGradient,
 } from './conv-backprop';
@@ -192,7 +193,7 @@ const forward = (c: Case, x: tf.Tensor4D, f: tf.Tensor4D): tf.Tensor4D =>
 
 describe('composite conv gradients (any backend)', () => {
   for (const [k, c] of ours.entries()) {
-    it(`filter gradient equals a naive torch conv's: ${c.name}`, async () => {
+    it(`filter and input gradients equal a naive torch conv's: ${c.name}`, async () => {
       const s = setup(c, 10 + k);
       const dw = c.depthwise
         ? depthwiseConv2dFilterGradient(s.x, s.r, c.f, c.g)
@@ -200,12 +201,10 @@ describe('composite conv gradients (any backend)', () => {
       expect(dw.shape).toEqual(c.f);
       await expectFilterGrad(dw, s, `dL/dfilter (${c.name})`);
       dw.dispose();
-      if (c.depthwise) {
-        const dx = depthwiseConv2dInputGradient(c.x, s.r, s.f, c.g);
-        expect(dx.shape).toEqual(c.x);
-        expectClose(await dx.data(), s.ref.dx, 1e-4, `dL/dx (${c.name})`);
-        dx.dispose();
-      }
+      const dx = (c.depthwise ? depthwiseConv2dInputGradient : conv2dInputGradient)(c.x, s.r, s.f, c.g);
+      expect(dx.shape).toEqual(c.x);
+      expectClose(await dx.data(), s.ref.dx, 1e-4, `dL/dx (${c.name})`);
+      dx.dispose();
       tf.dispose([s.x, s.f, s.r]);
     });
   }
@@ -247,8 +246,10 @@ describe('composite conv gradients (any backend)', () => {
 });
 
 describe.skipIf(testBackend() !== 'wasm')('wasm conv gradient kernels', () => {
-  it('are registered for wasm (and Conv2DBackpropInput is native there)', () => {
+  it('are registered for wasm, with the composite Conv2DBackpropInput in place of the native one', () => {
     for (const k of WASM_CONV_GRADIENT_KERNELS) expect(tf.getKernel(k, 'wasm'), k).toBeDefined();
+    // The backend was loaded before this file's registerWasmConvGradients() call: it replaced
+    // the native kernel then, and a second call changes nothing.
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).toBeDefined();
     expect(registerWasmConvGradients()).toEqual([]);
   });
@@ -260,11 +261,8 @@ describe.skipIf(testBackend() !== 'wasm')('wasm conv gradient kernels', () => {
         tf.sum(tf.mul(forward(c, x as tf.Tensor4D, f as tf.Tensor4D), s.r));
       const [dx, dw] = tf.grads(loss)([s.x, s.f]);
       await expectFilterGrad(dw!, s, `dL/dfilter (${c.name})`);
-      // tfjs's Conv2D gradient drops dimRoundingMode, so wasm's native Conv2DBackpropInput gets the
-      // wrong geometry there (our filter kernel infers the rounding from dy's shape).
-      if (c.g.dimRoundingMode === undefined) {
-        expectClose(await dx!.data(), s.ref.dx, 1e-4, `dL/dx (${c.name})`);
-      }
+      // Also with dimRoundingMode, which tfjs's Conv2D gradient drops: the kernels infer it from dy.
+      expectClose(await dx!.data(), s.ref.dx, 1e-4, `dL/dx (${c.name})`);
       tf.dispose([dx, dw]);
       await expectNoLeak(() => tf.grads(loss)([s.x, s.f]));
       tf.dispose([s.x, s.f, s.r]);

@@ -1,8 +1,8 @@
 /**
- * Convolution gradients composed from ordinary tfjs ops (slices, pads, matrix products,
- * depthwise convolutions). They back the `Conv2DBackpropFilter`,
- * `DepthwiseConv2dNativeBackpropFilter` and `DepthwiseConv2dNativeBackpropInput` kernels on
- * backends that lack them (see `wasm-conv-backprop.ts`), and run on any backend.
+ * Convolution gradients composed from ordinary tfjs ops (pads, transposes, and convolutions that
+ * tfjs's backends run fast). They back the `Conv2DBackpropFilter`,
+ * `DepthwiseConv2dNativeBackpropFilter`, `DepthwiseConv2dNativeBackpropInput` and
+ * `Conv2DBackpropInput` kernels on wasm (see `wasm-conv-backprop.ts`), and run on any backend.
  *
  * Geometry follows tfjs's own conv kernels: `computeConv2DInfo` resolves `'same'`, `'valid'`, a
  * number or explicit NHWC padding (and `dimRoundingMode`) to the output size and the top/left
@@ -121,29 +121,11 @@ function padForTaps(x: tf.Tensor4D, r: Resolved): tf.Tensor4D {
   ]);
 }
 
-/** The input pixels tap `(i, j)` reads for every output position: `[N, outH, outW, C]`. */
-function tap(xp: tf.Tensor4D, r: Resolved, i: number, j: number): tf.Tensor4D {
-  const c = xp.shape[3];
-  const h = (r.outH - 1) * r.sh + 1;
-  const w = (r.outW - 1) * r.sw + 1;
-  if (r.sh === 1 && r.sw === 1) return tf.slice(xp, [0, i, j, 0], [r.n, h, w, c]);
-  return tf.stridedSlice(xp, [0, i, j, 0], [r.n, i + h, j + w, c], [1, r.sh, r.sw, 1]) as tf.Tensor4D;
-}
-
-/** `each` of the input pixels of every tap `(i, j)`, in row-major tap order, stacked. */
-function perTap(x: tf.Tensor4D, r: Resolved, each: (pixels: tf.Tensor4D) => tf.Tensor): tf.Tensor {
-  const xp = padForTaps(x, r);
-  const taps: tf.Tensor[] = [];
-  for (let i = 0; i < r.kh; i++) {
-    for (let j = 0; j < r.kw; j++) taps.push(each(tap(xp, r, i, j)));
-  }
-  return tf.stack(taps);
-}
-
 /**
- * The gradient of `conv2d(x, filter)` (NHWC) with respect to the filter `[kh, kw, inC, outC]`:
- * for every tap, the input pixels it reads (`[N·outH·outW, inC]`) transposed times `dy`
- * (`[N·outH·outW, outC]`). Tidy.
+ * The gradient of `conv2d(x, filter)` (NHWC) with respect to the filter `[kh, kw, inC, outC]`,
+ * as one convolution: `dW[i, j, c, o] = Σ_{n, y, x} xp[n, y·sh + i, x·sw + j, c] · dy[n, y, x, o]`
+ * is the padded input with batch and channels swapped (`[inC, Hp, Wp, N]`) correlated with `dy`
+ * as the filter (`[outH, outW, N, outC]`, dilated by the stride). Tidy.
  */
 export function conv2dFilterGradient(
   x: tf.Tensor4D,
@@ -154,17 +136,19 @@ export function conv2dFilterGradient(
   const r = resolve('conv2dFilterGradient', x.shape, filterShape, g, false, dy.shape);
   const outC = filterShape[3];
   return tf.tidy(() => {
-    const m = r.n * r.outH * r.outW;
-    const dy2 = tf.reshape(dy, [m, outC]) as tf.Tensor2D;
-    const taps = perTap(x, r, (p) => tf.matMul(tf.reshape(p, [m, r.inC]) as tf.Tensor2D, dy2, true, false));
-    return tf.reshape(taps, [r.kh, r.kw, r.inC, outC]) as tf.Tensor4D;
+    const xt = tf.transpose(padForTaps(x, r), [3, 1, 2, 0]) as tf.Tensor4D;
+    const f = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D;
+    const o = tf.conv2d(xt, f, 1, 'valid', 'NHWC', [r.sh, r.sw]);
+    return tf.transpose(tf.slice(o, [0, 0, 0, 0], [r.inC, r.kh, r.kw, outC]), [1, 2, 0, 3]) as tf.Tensor4D;
   });
 }
 
 /**
  * The gradient of `depthwiseConv2d(x, filter)` (NHWC, filter `[kh, kw, C, mult]`) with respect
- * to the filter: for every tap, the input pixels it reads times `dy` (output channel `c·mult + q`
- * reads input channel `c`), summed over batch and positions. Tidy.
+ * to the filter, as one depthwise convolution: the padded input with the batch moved into the
+ * channels (`[1, Hp, Wp, N·C]`) correlated with `dy` as the filter (`[outH, outW, N·C, mult]`,
+ * dilated by the stride; output channel `c·mult + q` reads input channel `c`), summed over the
+ * batch. Tidy.
  */
 export function depthwiseConv2dFilterGradient(
   x: tf.Tensor4D,
@@ -175,10 +159,14 @@ export function depthwiseConv2dFilterGradient(
   const r = resolve('depthwiseConv2dFilterGradient', x.shape, filterShape, g, true, dy.shape);
   const mult = filterShape[3];
   return tf.tidy(() => {
-    const m = r.n * r.outH * r.outW;
-    const dy3 = tf.reshape(dy, [m, r.inC, mult]);
-    const taps = perTap(x, r, (p) => tf.sum(tf.mul(tf.reshape(p, [m, r.inC, 1]), dy3), 0));
-    return tf.reshape(taps, [r.kh, r.kw, r.inC, mult]) as tf.Tensor4D;
+    const xp = padForTaps(x, r);
+    const [, hp, wp] = xp.shape;
+    const nc = r.n * r.inC;
+    const xt = tf.reshape(tf.transpose(xp, [1, 2, 0, 3]), [1, hp, wp, nc]) as tf.Tensor4D;
+    const f = tf.reshape(tf.transpose(dy, [1, 2, 0, 3]), [r.outH, r.outW, nc, mult]) as tf.Tensor4D;
+    const o = tf.depthwiseConv2d(xt, f, 1, 'valid', 'NHWC', [r.sh, r.sw]);
+    const k = tf.slice(o, [0, 0, 0, 0], [1, r.kh, r.kw, nc * mult]);
+    return tf.sum(tf.reshape(k, [r.kh, r.kw, r.n, r.inC, mult]), 2) as tf.Tensor4D;
   });
 }
 
@@ -205,10 +193,50 @@ function spread(dy: tf.Tensor4D, r: Resolved): tf.Tensor4D {
 }
 
 /**
+ * An input gradient as a full correlation: `dy` spread by the stride and zero-padded so that
+ * `correlate` (a stride-1 'valid' conv with the flipped filter) yields the gradient of every
+ * padded input position; the input's own rows and columns are cut out.
+ */
+function inputGradient(
+  dy: tf.Tensor4D,
+  r: Resolved,
+  correlate: (padded: tf.Tensor4D) => tf.Tensor4D,
+): tf.Tensor4D {
+  const d = spread(dy, r);
+  const [, lh, lw] = d.shape;
+  const padded = tf.pad(d, [
+    [0, 0],
+    [r.kh - 1, Math.max(0, r.top + r.inH - lh)],
+    [r.kw - 1, Math.max(0, r.left + r.inW - lw)],
+    [0, 0],
+  ]);
+  const full = correlate(padded);
+  return tf.slice(full, [0, r.top, r.left, 0], [r.n, r.inH, r.inW, full.shape[3]]);
+}
+
+/**
+ * The gradient of `conv2d(x, filter)` (NHWC, filter `[kh, kw, inC, outC]`) with respect to `x`
+ * of shape `inputShape`: `dy` spread by the stride and zero-padded, convolved with the flipped
+ * filter with its channel axes swapped (`[kh, kw, outC, inC]`). Tidy.
+ */
+export function conv2dInputGradient(
+  inputShape: [number, number, number, number],
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  g: ConvBackpropGeometry,
+): tf.Tensor4D {
+  const r = resolve('conv2dInputGradient', inputShape, filter.shape, g, false, dy.shape);
+  return tf.tidy(() => {
+    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    return inputGradient(dy, r, (p) => tf.conv2d(p, flipped, 1, 'valid'));
+  });
+}
+
+/**
  * The gradient of `depthwiseConv2d(x, filter)` (NHWC, filter `[kh, kw, C, mult]`) with respect
  * to `x` of shape `inputShape`: `dy` spread by the stride and zero-padded, correlated with the
- * flipped filter (one depthwise conv over the `C·mult` channels), cropped to the input, and summed
- * over the multiplier. Tidy.
+ * flipped filter (one depthwise conv over the `C·mult` channels), and summed over the
+ * multiplier. Tidy.
  */
 export function depthwiseConv2dInputGradient(
   inputShape: [number, number, number, number],
@@ -220,19 +248,8 @@ export function depthwiseConv2dInputGradient(
   const mult = filter.shape[3];
   const cm = r.inC * mult;
   return tf.tidy(() => {
-    const d = spread(dy, r);
-    const [, lh, lw] = d.shape;
-    const bottom = Math.max(0, r.top + r.inH - lh);
-    const right = Math.max(0, r.left + r.inW - lw);
-    const dp = tf.pad(d, [
-      [0, 0],
-      [r.kh - 1, bottom],
-      [r.kw - 1, right],
-      [0, 0],
-    ]);
     const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [r.kh, r.kw, cm, 1]) as tf.Tensor4D;
-    const full = tf.depthwiseConv2d(dp, flipped, 1, 'valid');
-    const dx = tf.slice(full, [0, r.top, r.left, 0], [r.n, r.inH, r.inW, cm]);
+    const dx = inputGradient(dy, r, (p) => tf.depthwiseConv2d(p, flipped, 1, 'valid'));
     if (mult === 1) return dx;
     return tf.sum(tf.reshape(dx, [r.n, r.inH, r.inW, r.inC, mult]), 4) as tf.Tensor4D;
   });
