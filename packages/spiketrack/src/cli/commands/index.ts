@@ -1,8 +1,15 @@
 import type { CliCommand } from '../command';
+import { demoCommand } from './demo';
 import { energyCommand } from './energy';
 import { forwardCommand } from './forward';
 import { metricsCommand } from './metrics';
 import { trackCommand } from './track';
 
 /** Every `spiketrack` sub-command, in the order `--help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [forwardCommand, metricsCommand, energyCommand, trackCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  forwardCommand,
+  metricsCommand,
+  energyCommand,
+  trackCommand,
+  demoCommand,
+];
