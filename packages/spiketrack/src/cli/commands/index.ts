@@ -1,6 +1,7 @@
 import type { CliCommand } from '../command';
 import { demoCommand } from './demo';
 import { energyCommand } from './energy';
+import { evalCommand } from './eval';
 import { forwardCommand } from './forward';
 import { metricsCommand } from './metrics';
 import { trackCommand } from './track';
@@ -11,5 +12,6 @@ export const COMMANDS: readonly CliCommand[] = [
   metricsCommand,
   energyCommand,
   trackCommand,
+  evalCommand,
   demoCommand,
 ];

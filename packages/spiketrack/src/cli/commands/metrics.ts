@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   DATASET_FORMATS,
   type Dataset,
@@ -8,6 +8,7 @@ import {
   type Evaluation,
   type Scores,
   type SequenceResult,
+  type TrackerEvaluation,
   evaluate,
   normPrecisionPlot,
   packGot10kResults,
@@ -68,7 +69,11 @@ function row(label: string, s: Scores, width: number): string {
   return `${label.padEnd(width)} ${[s.success_auc, s.precision, s.norm_precision, s.ao, s.sr50, s.sr75].map(pct).join(' ')}`;
 }
 
-function table(dataset: Dataset, name: string, e: Evaluation): string {
+/**
+ * The metrics table `spiketrack metrics` prints (and `spiketrack eval` after a run): the overall
+ * row, then one row per sequence, rates in %.
+ */
+export function metricsTable(dataset: Dataset, name: string, e: Evaluation): string {
   const width = Math.max(12, ...Object.keys(e.sequences).map((n) => n.length));
   const head = `${''.padEnd(width)} ${COLUMNS.map((c) => c.padStart(7)).join(' ')}`;
   return [
@@ -82,7 +87,37 @@ function table(dataset: Dataset, name: string, e: Evaluation): string {
   ].join('\n');
 }
 
-async function pack(file: string, dataset: Dataset, resultsDir: string, io: CliIO): Promise<void> {
+/**
+ * Writes `success.svg`, `precision.svg` and `norm_precision.svg` of the trackers into `dir`
+ * (created if needed) and names them on stderr.
+ */
+export async function writeMetricPlots(
+  dir: string,
+  dataset: Dataset,
+  evaluations: readonly TrackerEvaluation[],
+  io: CliIO,
+): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const title = (kind: string) => `${kind} plot: ${dataset.name}`;
+  const files: [string, string][] = [
+    ['success.svg', successPlot(evaluations, title('Success'))],
+    ['precision.svg', precisionPlot(evaluations, title('Precision'))],
+    ['norm_precision.svg', normPrecisionPlot(evaluations, title('Normalized precision'))],
+  ];
+  for (const [f, svg] of files) await writeFile(join(dir, f), svg);
+  io.stderr.write(`wrote ${files.map(([f]) => join(dir, f)).join(', ')}\n`);
+}
+
+/**
+ * Writes the evaluation server's archive (GOT-10k test, TrackingNet test) of the results in
+ * `resultsDir` for `dataset`'s sequences into `file`; GOT-10k times from `<sequence>_time.txt`.
+ */
+export async function packServerArchive(
+  file: string,
+  dataset: Dataset,
+  resultsDir: string,
+  io: CliIO,
+): Promise<void> {
   if (dataset.format !== 'got10k' && dataset.format !== 'trackingnet') {
     throw new UsageError(`--pack is for got10k and trackingnet (their servers), not ${dataset.format}`);
   }
@@ -139,7 +174,7 @@ export const metricsCommand: CliCommand = {
         );
       }
       if (typeof values.pack === 'string') {
-        await pack(values.pack, dataset, trackers[0]![1], io);
+        await packServerArchive(values.pack, dataset, trackers[0]![1], io);
         return 0;
       }
       const evaluations: { name: string; evaluation: Evaluation }[] = [];
@@ -159,19 +194,9 @@ export const metricsCommand: CliCommand = {
             : { trackers: Object.fromEntries(evaluations.map((t) => [t.name, one(t.evaluation)])) };
         io.stdout.write(`${JSON.stringify(json, null, 1)}\n`);
       } else {
-        for (const t of evaluations) io.stdout.write(table(dataset, t.name, t.evaluation));
+        for (const t of evaluations) io.stdout.write(metricsTable(dataset, t.name, t.evaluation));
       }
-      if (typeof values.plots === 'string') {
-        await mkdir(values.plots, { recursive: true });
-        const title = (kind: string) => `${kind} plot: ${dataset.name}`;
-        const files: [string, string][] = [
-          ['success.svg', successPlot(evaluations, title('Success'))],
-          ['precision.svg', precisionPlot(evaluations, title('Precision'))],
-          ['norm_precision.svg', normPrecisionPlot(evaluations, title('Normalized precision'))],
-        ];
-        for (const [f, svg] of files) await writeFile(`${values.plots}/${f}`, svg);
-        io.stderr.write(`wrote ${files.map(([f]) => `${values.plots}/${f}`).join(', ')}\n`);
-      }
+      if (typeof values.plots === 'string') await writeMetricPlots(values.plots, dataset, evaluations, io);
       return 0;
     } catch (err) {
       if (err instanceof DatasetError) throw new UsageError(err.message);
