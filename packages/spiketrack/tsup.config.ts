@@ -13,7 +13,7 @@ export default defineConfig([
   },
   {
     // The `spiketrack` command: ESM only, with a shebang.
-    entry: { cli: 'src/cli/main.ts' },
+    entry: { cli: 'src/cli/main.ts', 'eval-worker': 'src/node/eval-runner/worker.ts' },
     format: ['esm'],
     sourcemap: true,
     clean: false,
