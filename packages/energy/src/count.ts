@@ -98,6 +98,20 @@ export interface LayerOps {
   detection: SpikeDetection;
   /** matmul only: the right operand. */
   other?: { spiking: boolean | 'mixed'; rate: number | null; countScale: number | null };
+  /**
+   * Elements the layer moves over all calls, for the optional memory term of {@link energy}: its
+   * weights (once per call; 0 for a matmul), the operands it read as spikes and as real values, and
+   * its outputs (written once).
+   */
+  traffic: LayerTraffic;
+}
+
+/** Elements a layer reads and writes (see {@link LayerOps.traffic}). */
+export interface LayerTraffic {
+  weights: number;
+  spikes: number;
+  values: number;
+  outputs: number;
 }
 
 /** Totals over all layers. */
@@ -157,6 +171,8 @@ interface PendingCall {
   /** Offset of the both-spiking product map (matmul only). */
   productAt: number;
   timesteps: number | null;
+  weightElements: number;
+  outputElements: number;
   kept: tf.Tensor1D;
 }
 
@@ -180,7 +196,10 @@ interface Layer {
   otherCounts: number;
   otherElements: number;
   otherScale: number | null;
+  traffic: LayerTraffic;
 }
+
+const count = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 
 function checkScale(where: string, s: SpikeScale): SpikeScale {
   if (
@@ -430,6 +449,8 @@ export class OpCounter implements OpRecorder {
       b,
       productAt,
       timesteps: ka?.by === 'source' ? ka.prov.timesteps : null,
+      weightElements: op.kind === 'matmul' ? 0 : count(op.weightShape),
+      outputElements: count(op.outputShape),
       kept: tf.keep(kept),
     });
   }
@@ -486,6 +507,7 @@ export class OpCounter implements OpRecorder {
         otherCounts: 0,
         otherElements: 0,
         otherScale: null,
+        traffic: { weights: 0, spikes: 0, values: 0, outputs: 0 },
       };
       this.layers.set(path, l);
     }
@@ -501,6 +523,10 @@ export class OpCounter implements OpRecorder {
     l.inputElements += g.inputElements;
     const ca = this.classify(call.path, 'input', call.a, v);
     l.detection ??= ca.detection;
+    l.traffic.weights += call.weightElements;
+    l.traffic.outputs += call.outputElements;
+    if (ca.scale !== null) l.traffic.spikes += call.a.elements;
+    else l.traffic.values += call.a.elements;
     let sumA = 0;
     let fanA = 0;
     for (let i = 0; i < call.a.mapSize; i++) {
@@ -512,6 +538,8 @@ export class OpCounter implements OpRecorder {
     let sumB = 0;
     if (call.b && g.matmul) {
       cb = this.classify(call.path, 'other', call.b, v);
+      if (cb.scale !== null) l.traffic.spikes += call.b.elements;
+      else l.traffic.values += call.b.elements;
       for (let i = 0; i < call.b.mapSize; i++) sumB += v[call.b.mapAt + i]!;
       l.otherCalls += 1;
       if (cb.scale !== null) {
@@ -601,6 +629,7 @@ export class OpCounter implements OpRecorder {
         inputElements: l.inputElements,
         countScale: l.countScale,
         detection: l.detection ?? 'values',
+        traffic: { ...l.traffic },
       };
       if (l.kind === 'matmul') {
         out.other = {

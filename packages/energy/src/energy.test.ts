@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { countOps, type OpReport } from './count';
 import { energy, PROCESS_MODELS, processModel } from './energy';
+import { MEMORY_MODELS, memoryModel } from './memory';
 import { formatCount, formatEnergy, formatEnergyMarkdown, formatEnergyTable, markdownTable } from './format';
 
 /**
@@ -96,6 +97,34 @@ describe('energy', () => {
     expect(() => energy(report, { eMac: 1, eAc: Number.NaN })).toThrow(ConfigError);
     expect(() => energy({} as OpReport)).toThrow(/energy: expected the OpReport/);
     expect(processModel()).toEqual(PROCESS_MODELS['45nm-fp32']);
+  });
+
+  it('the memory-access term: off by default, separate from the totals, bytes from the traffic', async () => {
+    const report = await handReport();
+    // stem: 9 weights, 9 real inputs, 1 output; conv: 18 weights, 16 spike inputs, 32 outputs.
+    expect(report.layers.map((l) => l.traffic)).toEqual([
+      { weights: 9, spikes: 0, values: 9, outputs: 1 },
+      { weights: 18, spikes: 16, values: 0, outputs: 32 },
+    ]);
+    const plain = energy(report);
+    expect(plain.memory).toBeNull();
+    expect(plain.layers.map((l) => l.memory)).toEqual([null, null]);
+    const e = energy(report, '45nm-fp32', { memory: '45nm-sram-8kb' });
+    // float32 weights and values (4 bytes), 1-byte spike counts, 10 pJ per 64 bits = 1.25 pJ/byte
+    const stemBytes = 9 * 4 + 9 * 4 + 1 * 4;
+    const convBytes = 18 * 4 + 16 * 1 + 32 * 4;
+    expect(e.layers.map((l) => l.memory)).toEqual([1.25 * stemBytes, 1.25 * convBytes]);
+    expect(e.memory).toMatchObject({ bytes: stemBytes + convBytes, total: 1.25 * (stemBytes + convBytes) });
+    expect(e.exact).toEqual(plain.exact);
+    expect(e.paper).toEqual(plain.paper);
+    expect(formatEnergyTable(e)).toContain(
+      'memory access (separate, not in the totals): 365.0 pJ (292 bytes at 1.25 pJ/byte, 45nm-sram-8kb)',
+    );
+    expect(MEMORY_MODELS['45nm-dram'].pjPerByte).toBe(162.5);
+    const custom = energy(report, '45nm-fp32', { memory: { pjPerByte: 2, weightBytes: 1, spikeBytes: 0 } });
+    expect(custom.memory?.bytes).toBe(9 + 9 * 4 + 4 + 18 + 0 + 32 * 4);
+    expect(() => memoryModel('hbm' as never)).toThrow(/unknown memory model 'hbm'/);
+    expect(() => energy(report, '45nm-fp32', { memory: { pjPerByte: -1 } })).toThrow(ConfigError);
   });
 
   it('an empty report has no ratio rather than NaN', async () => {

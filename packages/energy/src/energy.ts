@@ -1,5 +1,6 @@
 import { ConfigError } from '@spiketrack/neurons';
 import { CONVENTIONS, type LayerOps, type OpReport } from './count';
+import { type MemoryModel, type MemorySpec, memoryModel } from './memory';
 
 /** Energy per operation of a process, in picojoules. */
 export interface ProcessModel {
@@ -64,6 +65,16 @@ export function processModel(spec: ProcessSpec = '45nm-fp32'): ProcessModel {
   };
 }
 
+/** Options of {@link energy}. */
+export interface EnergyOptions {
+  /**
+   * Adds the memory-access term (off by default): every weight read once per call, every operand
+   * element read once and every output written once (perfect on-chip reuse, so a lower bound),
+   * at `pjPerByte`. Reported apart from the two conventions' totals.
+   */
+  memory?: MemorySpec;
+}
+
 /** Energy of one layer (pJ) in both conventions and as an ANN. */
 export interface LayerEnergy {
   path: string;
@@ -84,6 +95,8 @@ export interface LayerEnergy {
   paper: number;
   /** `E_MAC·denseMacs` (pJ): the same layer in a non-spiking network. */
   ann: number;
+  /** The memory-access term (pJ), or null when not asked for. */
+  memory: number | null;
 }
 
 /** Totals of one convention. */
@@ -117,6 +130,8 @@ export interface EnergyReport {
   timesteps: number;
   /** What each convention counts. */
   conventions: { exact: string; paper: string };
+  /** The memory-access term, separate from the totals above; null unless `opts.memory` was given. */
+  memory: { model: MemoryModel; bytes: number; total: number } | null;
 }
 
 function convention(macs: number, acs: number, p: ProcessModel, ann: number): ConventionEnergy {
@@ -132,11 +147,23 @@ function convention(macs: number, acs: number, p: ProcessModel, ann: number): Co
  * spikes; `paper`: dense MACs × mean input spike count), with the ANN equivalent (every dense MAC at
  * E_MAC) and the SNN/ANN ratio. `process` is a preset (default `45nm-fp32`) or `{ eMac, eAc }` in pJ.
  */
-export function energy(report: OpReport, process: ProcessSpec = '45nm-fp32'): EnergyReport {
+export function energy(
+  report: OpReport,
+  process: ProcessSpec = '45nm-fp32',
+  opts: EnergyOptions = {},
+): EnergyReport {
   if (!report || !Array.isArray(report.layers)) {
     throw new ConfigError('energy: expected the OpReport that countOps (or OpCounter.report) returns');
   }
   const p = processModel(process);
+  const mem = opts.memory === undefined ? null : memoryModel(opts.memory);
+  const bytesOf = (l: LayerOps): number => {
+    const t = l.traffic;
+    if (!mem || !t) return 0;
+    return (
+      t.weights * mem.weightBytes + t.spikes * mem.spikeBytes + (t.values + t.outputs) * mem.activationBytes
+    );
+  };
   const layers: LayerEnergy[] = report.layers.map((l) => ({
     path: l.path,
     kind: l.kind,
@@ -150,7 +177,9 @@ export function energy(report: OpReport, process: ProcessSpec = '45nm-fp32'): En
     exact: p.eMac * l.macs + p.eAc * l.acs,
     paper: p.eMac * l.macs + p.eAc * l.paperAcs,
     ann: p.eMac * l.denseMacs,
+    memory: mem ? mem.pjPerByte * bytesOf(l) : null,
   }));
+  const bytes = report.layers.reduce((a, l) => a + bytesOf(l), 0);
   let dense = 0;
   let macs = 0;
   let acs = 0;
@@ -171,5 +200,6 @@ export function energy(report: OpReport, process: ProcessSpec = '45nm-fp32'): En
     ann: { macs: dense, total: ann },
     timesteps: report.timesteps,
     conventions: { ...(report.conventions ?? CONVENTIONS) },
+    memory: mem ? { model: mem, bytes, total: mem.pjPerByte * bytes } : null,
   };
 }

@@ -167,6 +167,11 @@ function energySummary(report: EnergyReport): string[] {
     `SNN/ANN: exact ${ratio(report.exact.ratioToAnn)}, paper ${ratio(report.paper.ratioToAnn)}`,
     `process: ${p.name}, E_MAC ${p.eMac} pJ, E_AC ${p.eAc} pJ (${p.source})`,
     `timesteps: ${report.timesteps}`,
+    ...(report.memory
+      ? [
+          `memory access (separate, not in the totals): ${formatEnergy(report.memory.total)} (${formatCount(report.memory.bytes)} bytes at ${report.memory.model.pjPerByte} pJ/byte, ${report.memory.model.name})`,
+        ]
+      : []),
     'exact: ACs from the actual spikes (Σ spike count × real fan-out); paper: dense MACs × mean input spike count',
   ];
 }

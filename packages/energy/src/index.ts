@@ -8,6 +8,7 @@ export {
   type CountOpsOptions,
   countOps,
   type LayerOps,
+  type LayerTraffic,
   OpCounter,
   type OpReport,
   type OpTotals,
@@ -18,6 +19,7 @@ export {
 } from './count';
 export {
   type ConventionEnergy,
+  type EnergyOptions,
   type EnergyReport,
   energy,
   type LayerEnergy,
@@ -27,6 +29,7 @@ export {
   type ProcessSpec,
   processModel,
 } from './energy';
+export { MEMORY_MODELS, type MemoryModel, type MemoryName, type MemorySpec, memoryModel } from './memory';
 export {
   type ColumnAlign,
   ENERGY_TABLE_ALIGN,

@@ -43,6 +43,8 @@ describe('matmul ACs', () => {
       macs: 0,
       acs: brute.aOnly,
       other: { spiking: false, rate: null, countScale: null },
+      // memory traffic: no weights; A read as spikes, B as values; the [2, 3, 5] output written
+      traffic: { weights: 0, spikes: 24, values: 40, outputs: 30 },
     });
     expect(r.layers[0]!.inputRate).toBeCloseTo(rate, 12);
     expect(r.layers[0]!.paperAcs).toBeCloseTo(brute.macs * rate, 8);

@@ -74,6 +74,11 @@ function footer(r: TrackerEnergyReport): string[] {
     `SNN/ANN per frame: exact ${ratio(r.per_frame.ratio_to_ann.exact)}, paper ${ratio(r.per_frame.ratio_to_ann.paper)}`,
     `first layer: ${f.path ?? '-'}: ${formatCount(f.dense_macs)} MACs per frame, ${formatCount(f.template_dense_macs)} per template rebuild`,
     `process: ${r.process.name} (${r.process.source})`,
+    ...(r.per_frame.memory && r.memory_model
+      ? [
+          `memory access per frame (separate, not in the totals): ${formatEnergy(r.per_frame.memory.total)} (search ${formatEnergy(r.per_frame.memory.search)}, template / ${r.interval} ${formatEnergy(r.per_frame.memory.template)}; ${r.memory_model.name}, ${r.memory_model.pjPerByte} pJ/byte)`,
+        ]
+      : []),
     r.conventions.exact,
     r.conventions.paper,
     ...r.notes,

@@ -112,11 +112,18 @@ describe('trackerEnergy on a small model', () => {
       const c2 = m.encodeTemplates([t0, t1]);
       for (let i = 0; i < 2; i++) tf.dispose(m.trackFrame(s, c2) as unknown as tf.TensorContainer);
       expect(meter.counts).toEqual({ rebuilds: 1, frames: 2 });
-      const r2 = await meter.report({ interval: 10, process: '45nm-int8' });
+      const r2 = await meter.report({ interval: 10, process: '45nm-int8', memory: '45nm-sram-32kb' });
       meter.dispose();
       c2.dispose();
       expect(Object.hasOwn(m, 'trackFrame') || Object.hasOwn(m, 'encodeTemplates')).toBe(false);
       expect(r2.search.runs).toBe(2);
+      // The memory term: off by default, per layer and per frame when asked for, apart from the totals.
+      expect([r.per_frame.memory, r.memory_model, r.search.memory]).toEqual([null, null, null]);
+      expect(r2.memory_model?.pjPerByte).toBe(2.5);
+      const layerMemory = r2.search.layers.reduce((a, l) => a + (l.memory ?? 0), 0);
+      expect(r2.search.memory).toBeCloseTo(layerMemory, 6);
+      expect(r2.per_frame.memory?.total).toBeCloseTo(r2.search.memory! + r2.template.memory! / 10, 6);
+      expect(r2.search.memory).toBeGreaterThan(0);
       expect(r2.search.dense_macs).toBe(r.search.dense_macs);
       expect(r2.search.acs).toBeCloseTo(r.search.acs, 6);
       expect(r2.search.layers.map((l) => l.input_rate)).toEqual(r.search.layers.map((l) => l.input_rate));

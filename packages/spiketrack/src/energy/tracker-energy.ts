@@ -3,6 +3,9 @@ import {
   type CountOpsOptions,
   energy,
   type LayerOps,
+  type MemoryModel,
+  type MemorySpec,
+  memoryModel,
   OpCounter,
   type OpReport,
   type ProcessModel,
@@ -47,6 +50,8 @@ export interface TrackerLayerEnergy {
   paper_acs: number;
   /** pJ per run. */
   energy: TrackerEnergies;
+  /** The memory-access term (pJ per run), or null when not asked for. */
+  memory: number | null;
 }
 
 /** One branch of the tracker, per run, averaged over the measured runs. */
@@ -59,6 +64,8 @@ export interface TrackerBranchEnergy {
   paper_acs: number;
   /** pJ per run. */
   energy: TrackerEnergies;
+  /** The memory-access term (pJ per run), or null when not asked for. */
+  memory: number | null;
   layers: TrackerLayerEnergy[];
 }
 
@@ -98,7 +105,11 @@ export interface TrackerEnergyReport {
     total: TrackerEnergies;
     /** SNN / ANN energy of the total, per convention (null when the ANN energy is 0). */
     ratio_to_ann: { exact: number | null; paper: number | null };
+    /** The memory-access term per frame (pJ; search + template / interval), apart from the totals; null when off. */
+    memory: { search: number; template: number; total: number } | null;
   };
+  /** The memory model of the memory-access term, or null (off, the default). */
+  memory_model: MemoryModel | null;
   /** Energy per stage and frame, in the order of {@link TRACKER_STAGES} (stages with no layer left out). */
   stages: TrackerStageEnergy[];
   /** What the conventions count. */
@@ -115,6 +126,8 @@ export interface TrackerEnergyOptions {
   process?: ProcessSpec;
   /** Notes to carry into the report. */
   notes?: readonly string[];
+  /** Adds the memory-access term (off by default; see `energy` of `@spiketrack/energy`), reported apart. */
+  memory?: MemorySpec;
 }
 
 function checkInterval(v: unknown): number {
@@ -132,8 +145,13 @@ const addInto = (a: TrackerEnergies, b: TrackerEnergies, f = 1): void => {
 };
 
 /** An {@link OpReport} of `runs` runs as one branch per run. */
-function branch(report: OpReport, runs: number, p: ProcessModel): TrackerBranchEnergy {
-  const e = energy(report, p);
+function branch(
+  report: OpReport,
+  runs: number,
+  p: ProcessModel,
+  memory: MemoryModel | null,
+): TrackerBranchEnergy {
+  const e = energy(report, p, memory ? { memory } : {});
   const d = Math.max(runs, 1);
   const layers = report.layers.map((l, i): TrackerLayerEnergy => {
     const le = e.layers[i]!;
@@ -149,6 +167,7 @@ function branch(report: OpReport, runs: number, p: ProcessModel): TrackerBranchE
       acs: l.acs / d,
       paper_acs: l.paperAcs / d,
       energy: { exact: le.exact / d, paper: le.paper / d, ann: le.ann / d },
+      memory: le.memory === null ? null : le.memory / d,
     };
   });
   return {
@@ -158,6 +177,7 @@ function branch(report: OpReport, runs: number, p: ProcessModel): TrackerBranchE
     acs: report.totals.acs / d,
     paper_acs: report.totals.paperAcs / d,
     energy: { exact: e.exact.total / d, paper: e.paper.total / d, ann: e.ann.total / d },
+    memory: e.memory ? e.memory.total / d : null,
     layers,
   };
 }
@@ -273,14 +293,15 @@ export class TrackerOpCounter {
   async report(opts: TrackerEnergyOptions = {}): Promise<TrackerEnergyReport> {
     const interval = checkInterval(opts.interval ?? 25);
     const p = processModel(opts.process);
+    const mem = opts.memory === undefined ? null : memoryModel(opts.memory);
     if (this.rebuilds === 0 || this.frames === 0) {
       throw new ConfigError(
         `TrackerOpCounter: report needs at least one template rebuild and one frame, got ${this.rebuilds} and ${this.frames}`,
       );
     }
     const raw = await this.opReports();
-    const search = branch(raw.search, this.frames, p);
-    const template = branch(raw.template, this.rebuilds, p);
+    const search = branch(raw.search, this.frames, p, mem);
+    const template = branch(raw.template, this.rebuilds, p, mem);
     const tpf = zero();
     addInto(tpf, template.energy, 1 / interval);
     const total = zero();
@@ -325,7 +346,16 @@ export class TrackerOpCounter {
         template: tpf,
         total,
         ratio_to_ann: { exact: ratio(total.exact), paper: ratio(total.paper) },
+        memory:
+          search.memory === null || template.memory === null
+            ? null
+            : {
+                search: search.memory,
+                template: template.memory / interval,
+                total: search.memory + template.memory / interval,
+              },
       },
+      memory_model: mem,
       stages,
       conventions: { ...CONVENTIONS },
       notes: [...(opts.notes ?? [])],
@@ -369,6 +399,7 @@ export async function trackerEnergy(
   if (frames.length === 0) throw new ConfigError('trackerEnergy: search holds no frame');
   checkInterval(inputs.interval ?? 25);
   processModel(inputs.process);
+  if (inputs.memory !== undefined) memoryModel(inputs.memory);
   const meter = new TrackerOpCounter(model, inputs.count);
   let cache: TemplateCache | null = null;
   try {

@@ -63,6 +63,8 @@ describe('spiketrack energy', () => {
         'tiny_256_t1',
         '--process',
         '45nm-int8',
+        '--memory',
+        '45nm-dram',
         '--backend',
         'wasm',
       );
@@ -72,6 +74,9 @@ describe('spiketrack energy', () => {
       );
       expect(table.stdout).toMatch(/\ntemplate \/ 25\s/);
       expect(table.stdout).toContain('process: 45nm-int8');
+      expect(table.stdout).toMatch(
+        /\nmemory access per frame \(separate, not in the totals\): .*45nm-dram, 162\.5 pJ\/byte\)/,
+      );
       expect(table.stdout).toContain(
         'first layer: encoder.downsample1_1.encode_conv: 28.9 M MACs per frame, 28.9 M per template rebuild',
       );
@@ -157,6 +162,9 @@ describe('spiketrack energy', () => {
       const proc = await cli('energy', '--config', 'tiny_256_t1', '--process', '7nm');
       expect(proc.code).toBe(2);
       expect(proc.stderr).toMatch(/--process must be one of 45nm-fp32/);
+      const mem = await cli('energy', '--config', 'tiny_256_t1', '--memory', 'tape');
+      expect(mem.code).toBe(2);
+      expect(mem.stderr).toMatch(/--memory must be one of 45nm-sram-8kb/);
       const iv = await cli('energy', '--config', 'tiny_256_t1', '--interval', '0');
       expect(iv.code).toBe(2);
       expect(iv.stderr).toMatch(/--interval must be a number ≥ 1, got '0'/);

@@ -1,4 +1,4 @@
-import { PROCESS_MODELS, type ProcessName } from '@spiketrack/energy';
+import { MEMORY_MODELS, type MemoryName, PROCESS_MODELS, type ProcessName } from '@spiketrack/energy';
 import { readTensorFile } from '@spiketrack/neurons/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -7,6 +7,7 @@ import { SPIKETRACK_CONFIG_NAMES, type SpikeTrackConfigName } from '../../config
 import {
   formatTrackerEnergy,
   formatTrackerEnergyMarkdown,
+  type TrackerEnergyOptions,
   type TrackerEnergyReport,
   TrackerOpCounter,
   trackerEnergy,
@@ -25,6 +26,7 @@ import { type CliCommand, type CliValues, UsageError } from '../command';
 import { INPUT_IMAGES_HELP, inputImages } from '../input-images';
 
 const PROCESSES = Object.keys(PROCESS_MODELS) as ProcessName[];
+const MEMORIES = Object.keys(MEMORY_MODELS) as MemoryName[];
 
 const HELP = `Usage: spiketrack energy (--checkpoint FILE | --config NAME) [--input IN.safetensors | --sequence DIR] [options]
 
@@ -54,6 +56,8 @@ Options:
   --frames N             with --sequence: only the first N frames (default all)
   --interval N           frames between two rebuilds of the template cache (default 25)
   --process NAME         ${PROCESSES.join(', ')} (default 45nm-fp32; Horowitz, ISSCC 2014)
+  --memory NAME          add the memory-access term (off by default, reported apart):
+                         ${MEMORIES.join(', ')}
   --json                 print the report as JSON instead of tables (search.dense_macs,
                          template.dense_macs, first_layer.dense_macs, per_frame, layers, …)
   --markdown FILE        also write the report as Markdown
@@ -94,7 +98,7 @@ async function sequenceEnergy(
   model: SpikeTrackModel,
   dir: string,
   maxFrames: number,
-  opts: { interval: number; process: ProcessName; notes: string[] },
+  opts: TrackerEnergyOptions & { notes: string[] },
   log: NodeJS.WritableStream,
 ): Promise<TrackerEnergyReport> {
   let files: string[];
@@ -154,6 +158,7 @@ export const energyCommand: CliCommand = {
     interval: { type: 'string' },
     process: { type: 'string', default: '45nm-fp32' },
     json: { type: 'boolean', default: false },
+    memory: { type: 'string' },
     markdown: { type: 'string' },
     svg: { type: 'string' },
     seed: { type: 'string' },
@@ -183,6 +188,15 @@ export const energyCommand: CliCommand = {
       throw new UsageError(`--process must be one of ${PROCESSES.join(', ')}; got '${process}'`);
     }
     const interval = numberOption(values, 'interval', 25, 1, false);
+    const memory = optionalString(values, 'memory');
+    if (memory !== null && !(MEMORIES as string[]).includes(memory)) {
+      throw new UsageError(`--memory must be one of ${MEMORIES.join(', ')}; got '${memory}'`);
+    }
+    const costs = {
+      interval,
+      process: process as ProcessName,
+      ...(memory === null ? {} : { memory: memory as MemoryName }),
+    };
     const seed = numberOption(values, 'seed', 1, 0, true);
     const maxFrames = numberOption(values, 'frames', Number.POSITIVE_INFINITY, 2, true);
     if (values.frames !== undefined && sequenceDir === null)
@@ -217,17 +231,7 @@ export const energyCommand: CliCommand = {
       io.stderr.write(`model: ${name ?? 'custom'} (R = ${r}, T = ${t})\n`);
       let report: TrackerEnergyReport;
       if (sequenceDir !== null) {
-        report = await sequenceEnergy(
-          model,
-          sequenceDir,
-          maxFrames,
-          {
-            interval,
-            process: process as ProcessName,
-            notes,
-          },
-          io.stderr,
-        );
+        report = await sequenceEnergy(model, sequenceDir, maxFrames, { ...costs, notes }, io.stderr);
       } else {
         let images: { templates: tf.Tensor[]; search: tf.Tensor };
         if (inputFile !== null) {
@@ -248,8 +252,7 @@ export const energyCommand: CliCommand = {
         report = await trackerEnergy(model, {
           templates: images.templates,
           search: images.search,
-          interval,
-          process: process as ProcessName,
+          ...costs,
           notes,
         });
       }
