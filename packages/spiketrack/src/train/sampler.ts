@@ -93,8 +93,10 @@ function gaussian(rng: Prng): number {
 }
 
 /**
- * `count` distinct-or-not visible frame ids in `[min, max)`, uniformly among the visible ones, as
- * the reference's `_sample_visible_ids` (`lib/train/data/sampler.py`): `null` when none is visible.
+ * `count` visible frame ids in `[min, max)`, each uniform among the visible ones (with
+ * repetition), as the reference's `_sample_visible_ids` (`lib/train/data/sampler.py`); `null` when
+ * none is visible. Draws by rejection first, so that `visible` is asked about a few frames only
+ * (it may be costly, e.g. rendering a synthetic frame), then falls back to listing the range.
  */
 function sampleVisibleIds(
   seq: TrainingSequence,
@@ -106,10 +108,18 @@ function sampleVisibleIds(
   if (count === 0) return [];
   const lo = Math.max(0, min);
   const hi = Math.min(seq.length, max);
+  if (hi <= lo) return null;
+  const out: number[] = [];
+  for (let tries = 0; out.length < count && tries < 16 * count; tries++) {
+    const i = rng.int(lo, hi - 1);
+    if (seq.visible(i)) out.push(i);
+  }
+  if (out.length === count) return out;
   const ids: number[] = [];
   for (let i = lo; i < hi; i++) if (seq.visible(i)) ids.push(i);
   if (ids.length === 0) return null;
-  return Array.from({ length: count }, () => ids[rng.int(0, ids.length - 1)] as number);
+  while (out.length < count) out.push(ids[rng.int(0, ids.length - 1)] as number);
+  return out;
 }
 
 /**

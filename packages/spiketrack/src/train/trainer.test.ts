@@ -48,22 +48,19 @@ const l1Loss: TrainingLoss = (out, { boxes }) => {
 
 function setup(seed = 1, loss: TrainingLoss = l1Loss) {
   const model = new SpikeTrackModel({ config, seed });
-  // Larger weights than torch's init of these tiny layers, so that neurons fire: with silent
-  // neurons the training-mode BatchNorms see constant inputs, and 1/sqrt(eps) per layer makes the
-  // gradients explode (as they would in torch).
-  let i = 0;
-  for (const [k, p] of model.namedParameters()) {
-    if (k.endsWith('decay')) continue;
-    const r = tf.randomUniform(p.shape, -1, 1, 'float32', seed * 1000 + i++);
-    p.assign(r);
-    r.dispose();
-  }
   const sampler = new TrainingSampler([sequence('a', 20), sequence('b', 12)], {
     numTemplates: 1,
     resolution: 32,
     seed: 5,
   });
   return new Trainer({ model, sampler, loss, batchSize: 2, lr: 1e-3, stepsPerEpoch: 2, lrDropEpoch: 1 });
+}
+
+/** {@link setup}, calibrated: the frozen BatchNorms take the statistics of a batch first. */
+async function calibrated(seed = 1, loss: TrainingLoss = l1Loss): Promise<Trainer> {
+  const t = setup(seed, loss);
+  await t.calibrate();
+  return t;
 }
 
 async function params(m: SpikeTrackModel): Promise<Map<string, number[]>> {
@@ -74,13 +71,24 @@ async function params(m: SpikeTrackModel): Promise<Map<string, number[]>> {
 
 // Training steps of even this small model take seconds on cpu; SwiftShader is far slower.
 describe.skipIf(onWebGPU())('Trainer', { timeout: 180_000 }, () => {
+  it('explodes from the default initialization unless calibrated', async () => {
+    const raw = setup(7);
+    await expect(raw.trainStep()).rejects.toThrow(/the gradient norm is Infinity/);
+    const report = await raw.calibrate();
+    expect(report.modules.length).toBeGreaterThan(50);
+    const log = await raw.trainStep();
+    expect(Number.isFinite(log.gradNorm)).toBe(true);
+    raw.dispose();
+    raw.model.dispose();
+  });
+
   const disposers: (() => void)[] = [];
   afterAll(() => {
     for (const d of disposers) d();
   });
 
   it('groups the encoder at 0.1× the rate, and drops the rate on schedule', async () => {
-    const t = setup();
+    const t = await calibrated();
     disposers.push(() => {
       t.dispose();
       t.model.dispose();
@@ -101,7 +109,7 @@ describe.skipIf(onWebGPU())('Trainer', { timeout: 180_000 }, () => {
   });
 
   it('trains with the reference loss by default, logging its parts', async () => {
-    const boosted = setup(6);
+    const boosted = await calibrated(6);
     const t = new Trainer({ model: boosted.model, sampler: boosted.sampler, batchSize: 2 });
     boosted.dispose();
     const log = await t.trainStep();
@@ -115,7 +123,7 @@ describe.skipIf(onWebGPU())('Trainer', { timeout: 180_000 }, () => {
   });
 
   it('lowers the loss of a batch it steps on', async () => {
-    const t = setup(2);
+    const t = await calibrated(2);
     const samples = await t.batch(0);
     const evalLoss = async () => {
       const { templates, search, boxes } = batchTensors(samples, 32);
@@ -139,10 +147,10 @@ describe.skipIf(onWebGPU())('Trainer', { timeout: 180_000 }, () => {
   });
 
   it('resumes bit for bit from its state', async () => {
-    const straight = setup(3);
+    const straight = await calibrated(3);
     for (let i = 0; i < 2; i++) await straight.trainStep();
 
-    const first = setup(3);
+    const first = await calibrated(3);
     await first.trainStep();
     const { tensors, metadata } = first.state();
     expect(metadata['spiketrack.trainer.step']).toBe('1');
@@ -168,7 +176,7 @@ describe.skipIf(onWebGPU())('Trainer', { timeout: 180_000 }, () => {
       const total = tf.mul(tf.sum(out.predBoxes), Number.NaN) as tf.Scalar;
       return { total, parts: {} };
     };
-    const t = setup(4, nanLoss);
+    const t = await calibrated(4, nanLoss);
     const before = await params(t.model);
     await expect(t.trainStep()).rejects.toThrow(TrainingError);
     await expect(t.trainStep()).rejects.toThrow(/step 0: the loss is NaN .*last saved checkpoint is intact/);
@@ -177,7 +185,7 @@ describe.skipIf(onWebGPU())('Trainer', { timeout: 180_000 }, () => {
     t.dispose();
     t.model.dispose();
 
-    const ok = setup(5);
+    const ok = await calibrated(5);
     await ok.trainStep(); // creates the optimizer's moments
     await expectNoLeak(() => ok.trainStep(), 1);
     ok.dispose();

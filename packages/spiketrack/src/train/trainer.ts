@@ -1,4 +1,12 @@
-import { AdamW, clipGradNorm, ConfigError, SpikeTrackError, stepLr } from '@spiketrack/neurons';
+import {
+  AdamW,
+  type CalibrateNormsReport,
+  calibrateFrozenNorms,
+  clipGradNorm,
+  ConfigError,
+  SpikeTrackError,
+  stepLr,
+} from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
 import type { HeadOutput } from '../head/center-predictor';
 import type { SpikeTrackModel } from '../model/model';
@@ -180,6 +188,29 @@ export class Trainer {
     const o = this.options;
     const epoch = Math.floor(this.step / o.stepsPerEpoch);
     return o.lrDropEpoch === null ? o.lr : stepLr(epoch, { baseLr: o.lr, stepSize: o.lrDropEpoch });
+  }
+
+  /**
+   * Data-dependent initialization for training from scratch: sets the encoder's frozen BatchNorm
+   * statistics from `batches` batches of training samples ({@link calibrateFrozenNorms}), so that
+   * the spiking layers are active from the first step. Without it (and without pretrained weights),
+   * torch's default initialization leaves deep channels silent and the training-mode BatchNorms'
+   * gradients overflow. The samples come from an index range that training never uses.
+   */
+  async calibrate(batches = 1): Promise<CalibrateNormsReport> {
+    const B = this.options.batchSize;
+    const R = this.model.config.resolution;
+    const samples: TrainingSample[] = [];
+    for (let i = 0; i < batches * B; i++) samples.push(await this.sampler.sample(0x7fffffff - i));
+    const { templates, search, boxes } = batchTensors(samples, R);
+    boxes.dispose();
+    this.model.eval();
+    try {
+      return await calibrateFrozenNorms(this.model, () => this.model.forward(templates, search));
+    } finally {
+      tf.dispose([templates, search]);
+      this.model.train();
+    }
   }
 
   /** The samples of step `k` (deterministic). */

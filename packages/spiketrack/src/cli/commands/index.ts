@@ -5,6 +5,7 @@ import { evalCommand } from './eval';
 import { forwardCommand } from './forward';
 import { metricsCommand } from './metrics';
 import { trackCommand } from './track';
+import { trainCommand } from './train';
 
 /** Every `spiketrack` sub-command, in the order `--help` lists them. */
 export const COMMANDS: readonly CliCommand[] = [
@@ -13,5 +14,6 @@ export const COMMANDS: readonly CliCommand[] = [
   energyCommand,
   trackCommand,
   evalCommand,
+  trainCommand,
   demoCommand,
 ];

@@ -1,0 +1,118 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { onWebGPU, testBackend } from '../../../../../test-support/helpers';
+import { cli } from '../cli.test-helper';
+
+// A tiny network at R = 32 on the synthetic generator; SwiftShader is far too slow for training.
+const CONFIG = JSON.stringify({
+  base: 'tiny_256_t3',
+  dims: [8, 8, 16, 16],
+  numHeads: 2,
+  resolution: 32,
+  templates: 1,
+  decoderChannel: 16,
+});
+
+describe.skipIf(onWebGPU())('spiketrack train', { timeout: 300_000 }, () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it.skipIf(testBackend() !== 'wasm')('trains, checkpoints, logs, evaluates, and resumes', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'spiketrack-train-'));
+    dirs.push(out);
+    const common = [
+      '--config',
+      CONFIG,
+      '--batch',
+      '2',
+      '--out',
+      out,
+      '--backend',
+      'wasm',
+      '--checkpoint-every',
+      '1',
+    ];
+    const first = await cli(
+      'train',
+      ...common,
+      '--steps',
+      '1',
+      '--eval-every',
+      '1',
+      '--eval-sequences',
+      '1',
+      '--eval-frames',
+      '3',
+    );
+    expect(first.code, first.stderr).toBe(0);
+    for (const f of ['state.safetensors', 'model.safetensors', 'metrics.jsonl', 'eval.jsonl', 'run.json']) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+    }
+    const line = JSON.parse((await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim());
+    expect(Object.keys(line)).toEqual(
+      expect.arrayContaining([
+        'step',
+        'epoch',
+        'lr',
+        'loss',
+        'giou',
+        'l1',
+        'focal',
+        'mean_iou',
+        'grad_norm',
+        'samples_per_s',
+      ]),
+    );
+    expect(line.lr).toBeCloseTo(4e-4, 10);
+    const ev = JSON.parse((await readFile(join(out, 'eval.jsonl'), 'utf8')).trim());
+    expect(ev.step).toBe(1);
+    expect(ev.success_auc).toBeGreaterThanOrEqual(0);
+
+    const again = await cli('train', ...common, '--steps', '2');
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already holds a run.*--resume/);
+
+    const resumed = await cli('train', ...common, '--steps', '2', '--resume');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resumed .* at step 1/);
+    const lines = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l).step)).toEqual([0, 1]);
+
+    const changed = await cli(
+      'train',
+      ...common.map((v) => (v === '2' ? '3' : v)),
+      '--steps',
+      '3',
+      '--resume',
+    );
+    expect(changed.code).toBe(2);
+    expect(changed.stderr).toMatch(/options differ/);
+  });
+
+  it.skipIf(testBackend() !== 'cpu')('rejects bad options with exit code 2', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'spiketrack-train-'));
+    dirs.push(out);
+    const cases: [string[], RegExp][] = [
+      [['--out', out], /--config is required/],
+      [['--config', 'huge', '--out', out], /--config must be one of/],
+      [['--config', '{nope', '--out', out], /not valid JSON/],
+      [['--config', CONFIG, '--steps', '0', '--out', out], /--steps must be an integer ≥ 1/],
+      [['--config', CONFIG, '--resume', '--out', out], /has no state\.safetensors/],
+      [
+        ['--config', CONFIG, '--data', join(out, 'none'), '--format', 'got10k', '--out', out],
+        /no such folder/,
+      ],
+      [['--config', CONFIG, '--data', out, '--format', 'imagenet', '--out', out], /--format must be one of/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await cli('train', ...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(re);
+    }
+  });
+});

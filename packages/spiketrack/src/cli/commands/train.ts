@@ -1,0 +1,305 @@
+import { readTensorFile, writeSafetensorsFile } from '@spiketrack/neurons/node';
+import * as tf from '@tensorflow/tfjs-core';
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { saveCheckpoint } from '../../checkpoint/save';
+import { SPIKETRACK_CONFIG_NAMES, type SpikeTrackConfigName } from '../../config/index';
+import { DATASET_FORMATS, type DatasetFormat } from '../../eval/types';
+import { type SpikeTrackConfigInput, SpikeTrackModel } from '../../model/model';
+import { readDataset } from '../../node/eval-files';
+import { datasetTrainingSequences } from '../../node/training-data';
+import { SyntheticSequence } from '../../synthetic/sequence';
+import { SYNTHETIC_V1, syntheticSuiteSequences } from '../../synthetic/suite';
+import { evaluateHeldOut, type HeldOutSequence } from '../../train/held-out';
+import { type TrainingSequence, TrainingSampler } from '../../train/sampler';
+import { syntheticTrainingSequences } from '../../train/synthetic-data';
+import { Trainer, TrainingError } from '../../train/trainer';
+import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
+import { type CliCommand, type CliValues, UsageError } from '../command';
+import { ProgressBar } from '../progress';
+
+const HELP = `Usage: spiketrack train --config NAME [options]
+
+Trains a SpikeTrack network as the reference does: causal sampling of T templates and a search
+frame (max gap 400), centre/scale jitter 3.5/0.5 of the search crop, grayscale 0.05, flip 0.5,
+brightness 0.2; loss 2·GIoU + 5·L1 + 1·focal; AdamW lr 4e-4 (encoder 0.1×), weight decay 1e-4,
+gradient-norm clip 0.1; step schedule. Deterministic by --seed, and resumable.
+
+Writes into --out:
+  state.safetensors   weights, optimizer state and step (every --checkpoint-every steps and at
+                      the end; atomic, so a crash or a NaN stop keeps the last good one)
+  model.safetensors   the weights alone, PyTorch layout (spiketrack track --checkpoint …)
+  metrics.jsonl       one JSON line per step: step, epoch, lr, loss, giou, l1, focal, mean_iou,
+                      grad_norm, samples_per_s
+  eval.jsonl          one line per evaluation: step, success_auc, mean_iou
+  run.json            the configuration and options (checked on --resume)
+
+Options:
+  --config NAME          ${SPIKETRACK_CONFIG_NAMES.join(', ')}, or a JSON object of
+                         config fields on top of a base, e.g. '{"base":"tiny_256_t3","resolution":128,
+                         "templates":1,"dims":[16,32,64,96]}'
+  --resolution R         override the config's R (a multiple of 16)
+  --templates T          override the config's T
+  --data synthetic|DIR   training data: the synthetic generator (default; in memory) or a dataset
+  --format NAME          the dataset's layout: ${DATASET_FORMATS.join(', ')}
+  --steps N              optimizer steps (default 1000)
+  --batch B              samples per step (default 8)
+  --lr X                 base learning rate (default 4e-4)
+  --steps-per-epoch N    for the schedule (default 1000)
+  --lr-drop-epoch E      ×0.1 every E epochs (default: none)
+  --seed N               seed of the initialization and the sampling (default 1)
+  --init FILE            start from these weights, non-strict (e.g. a T=1 model for T=3, as the
+                         reference's PRE_TRAINED)
+  --skip-calibration     do not set the frozen BatchNorm statistics from a batch before training
+                         (done by default unless --init or --resume: without it, a network trained
+                         from scratch starts with silent layers and overflowing gradients)
+  --out DIR              output folder (default ./spiketrack-train)
+  --resume               continue the run in --out from its state.safetensors
+  --checkpoint-every N   steps between saves (default 50)
+  --eval-every N         steps between evaluations on held-out synthetic-v1 sequences (default 0: off)
+  --eval-sequences K     how many (default 4), tracking --eval-frames frames each (default 30)
+${BACKEND_HELP}
+  -h, --help             this help
+
+Exit codes: 0 done, 2 bad input, 1 training failed (e.g. a non-finite loss; the message says why).
+`;
+
+function intOption(values: CliValues, name: string, fallback: number, min = 1): number {
+  const v = values[name];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${String(v)}'`);
+  return n;
+}
+
+function numberOption(values: CliValues, name: string, fallback: number): number {
+  const v = values[name];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n))
+    throw new UsageError(`--${name} must be a positive number, got '${String(v)}'`);
+  return n;
+}
+
+/** The configuration of `--config` (+ `--resolution`, `--templates`). */
+export function parseTrainConfig(values: CliValues): SpikeTrackConfigInput {
+  const raw = values.config;
+  if (typeof raw !== 'string' || raw.length === 0) throw new UsageError('--config is required');
+  let config: Exclude<SpikeTrackConfigInput, string>;
+  if (raw.trim().startsWith('{')) {
+    try {
+      config = JSON.parse(raw);
+    } catch (e) {
+      throw new UsageError(`--config: not valid JSON (${(e as Error).message})`);
+    }
+  } else if ((SPIKETRACK_CONFIG_NAMES as readonly string[]).includes(raw)) {
+    config = { base: raw as SpikeTrackConfigName };
+  } else {
+    throw new UsageError(
+      `--config must be one of ${SPIKETRACK_CONFIG_NAMES.join(', ')} or a JSON object; got '${raw}'`,
+    );
+  }
+  if (values.resolution !== undefined)
+    config = { ...config, resolution: intOption(values, 'resolution', 0, 16) };
+  if (values.templates !== undefined) config = { ...config, templates: intOption(values, 'templates', 0, 1) };
+  return config;
+}
+
+/** Held-out sequences: the first K of synthetic-v1, K frames each (rendered in memory). */
+function heldOut(count: number, frames: number): HeldOutSequence[] {
+  return syntheticSuiteSequences(SYNTHETIC_V1)
+    .slice(0, count)
+    .map((o) => {
+      const seq = new SyntheticSequence({ ...o, frames });
+      return {
+        name: seq.name,
+        groundTruth: Array.from({ length: seq.length }, (_, i) => seq.groundTruth(i)),
+        frame: (i: number) => seq.frame(i).image,
+      };
+    });
+}
+
+async function trainingData(values: CliValues): Promise<TrainingSequence[]> {
+  const data = String(values.data ?? 'synthetic');
+  if (data === 'synthetic') return syntheticTrainingSequences();
+  const format = values.format;
+  if (typeof format !== 'string' || !(DATASET_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(
+      `--format must be one of ${DATASET_FORMATS.join(', ')} with --data DIR; got '${String(format ?? '')}'`,
+    );
+  }
+  if (!existsSync(data)) throw new UsageError(`--data: no such folder '${data}'`);
+  return datasetTrainingSequences(await readDataset(data, format as DatasetFormat));
+}
+
+/** `spiketrack train`. */
+export const trainCommand: CliCommand = {
+  name: 'train',
+  summary: 'train a SpikeTrack network (synthetic data or a dataset), resumable',
+  help: HELP,
+  options: {
+    config: { type: 'string' },
+    resolution: { type: 'string' },
+    templates: { type: 'string' },
+    data: { type: 'string', default: 'synthetic' },
+    format: { type: 'string' },
+    steps: { type: 'string' },
+    batch: { type: 'string' },
+    lr: { type: 'string' },
+    'steps-per-epoch': { type: 'string' },
+    'lr-drop-epoch': { type: 'string' },
+    seed: { type: 'string' },
+    init: { type: 'string' },
+    out: { type: 'string', default: 'spiketrack-train' },
+    resume: { type: 'boolean', default: false },
+    'skip-calibration': { type: 'boolean', default: false },
+    'checkpoint-every': { type: 'string' },
+    'eval-every': { type: 'string' },
+    'eval-sequences': { type: 'string' },
+    'eval-frames': { type: 'string' },
+    ...BACKEND_OPTION,
+  },
+  async run(values, positionals, io) {
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const outDir = String(values.out);
+    const statePath = join(outDir, 'state.safetensors');
+    const runPath = join(outDir, 'run.json');
+    const run = {
+      config: parseTrainConfig(values),
+      data: String(values.data),
+      format: values.format ?? null,
+      batch: intOption(values, 'batch', 8),
+      lr: numberOption(values, 'lr', 4e-4),
+      stepsPerEpoch: intOption(values, 'steps-per-epoch', 1000),
+      lrDropEpoch: values['lr-drop-epoch'] === undefined ? null : intOption(values, 'lr-drop-epoch', 1),
+      seed: intOption(values, 'seed', 1, 0),
+    };
+    const steps = intOption(values, 'steps', 1000);
+    const checkpointEvery = intOption(values, 'checkpoint-every', 50);
+    const evalEvery = intOption(values, 'eval-every', 0, 0);
+    const evalSeqs = heldOut(intOption(values, 'eval-sequences', 4), intOption(values, 'eval-frames', 30, 2));
+    if (values.resume) {
+      if (!existsSync(statePath) || !existsSync(runPath)) {
+        throw new UsageError(`--resume: ${outDir} has no state.safetensors and run.json to resume from`);
+      }
+      const saved = JSON.parse(await readFile(runPath, 'utf8'));
+      if (JSON.stringify(saved) !== JSON.stringify(run)) {
+        throw new UsageError(
+          `--resume: the options differ from the run in ${outDir} (run.json: ${JSON.stringify(saved)}; now: ${JSON.stringify(run)})`,
+        );
+      }
+    } else if (existsSync(statePath)) {
+      throw new UsageError(
+        `${outDir} already holds a run (state.safetensors): pass --resume, or another --out`,
+      );
+    }
+    const sequences = await trainingData(values);
+    await selectCliBackend(values.backend, io);
+    await mkdir(outDir, { recursive: true });
+    await writeFile(runPath, `${JSON.stringify(run, null, 2)}\n`);
+
+    const model = new SpikeTrackModel({ config: run.config, seed: run.seed });
+    let trainer: Trainer | null = null;
+    try {
+      if (values.init !== undefined && !values.resume) {
+        const init = await readTensorFile(String(values.init));
+        try {
+          const layout = init.metadata['spiketrack.layout'] === 'native' ? 'native' : 'torch';
+          const report = model.loadStateDict(init.tensors, {
+            strict: false,
+            layout,
+            source: String(values.init),
+          });
+          io.stderr.write(
+            `init: ${report.loaded.length} tensors from ${String(values.init)}; kept the initialization of ${report.missing.length}, ignored ${report.unexpected.length}\n`,
+          );
+        } finally {
+          tf.dispose([...init.tensors.values()]);
+        }
+      }
+      const sampler = new TrainingSampler(sequences, {
+        numTemplates: model.config.templates,
+        resolution: model.config.resolution,
+        seed: run.seed,
+      });
+      trainer = new Trainer({
+        model,
+        sampler,
+        batchSize: run.batch,
+        lr: run.lr,
+        stepsPerEpoch: run.stepsPerEpoch,
+        ...(run.lrDropEpoch === null ? {} : { lrDropEpoch: run.lrDropEpoch }),
+      });
+      if (!values.resume && values.init === undefined && !values['skip-calibration']) {
+        const r = await trainer.calibrate();
+        io.stderr.write(`calibrated ${r.modules.length} frozen BatchNorms in ${r.passes} passes\n`);
+      }
+      if (values.resume) {
+        const state = await readTensorFile(statePath);
+        try {
+          await trainer.loadState(state.tensors, state.metadata, statePath);
+        } finally {
+          tf.dispose([...state.tensors.values()]);
+        }
+        io.stderr.write(`resumed ${outDir} at step ${trainer.step}\n`);
+      }
+      const save = async () => {
+        const s = (trainer as Trainer).state();
+        try {
+          await writeSafetensorsFile(statePath, s.tensors, { metadata: s.metadata });
+        } finally {
+          tf.dispose([...s.tensors.values()]);
+        }
+        const bytes = await saveCheckpoint(model, {
+          metadata: { 'spiketrack.trainer.step': String((trainer as Trainer).step) },
+        });
+        await writeFile(join(outDir, 'model.safetensors.tmp'), bytes);
+        await rename(join(outDir, 'model.safetensors.tmp'), join(outDir, 'model.safetensors'));
+      };
+      const bar = new ProgressBar(io.stderr, {
+        total: Math.max(0, steps - trainer.step),
+        label: 'train ',
+        unit: 'steps',
+        interactive: io.interactive,
+      });
+      while (trainer.step < steps) {
+        let log: Awaited<ReturnType<Trainer['trainStep']>>;
+        try {
+          log = await trainer.trainStep();
+        } catch (e) {
+          if (e instanceof TrainingError) {
+            bar.done();
+            io.stderr.write(`spiketrack train: ${e.message}\n`);
+            return 1;
+          }
+          throw e;
+        }
+        const { mean_iou, ...parts } = log.parts;
+        await appendFile(
+          join(outDir, 'metrics.jsonl'),
+          `${JSON.stringify({ step: log.step, epoch: log.epoch, lr: log.lr, loss: log.loss, ...parts, mean_iou, grad_norm: log.gradNorm, samples_per_s: log.samplesPerSecond })}\n`,
+        );
+        bar.tick();
+        if (trainer.step % checkpointEvery === 0 || trainer.step === steps) await save();
+        if (evalEvery > 0 && (trainer.step % evalEvery === 0 || trainer.step === steps)) {
+          const r = await evaluateHeldOut(model, evalSeqs);
+          await appendFile(
+            join(outDir, 'eval.jsonl'),
+            `${JSON.stringify({ step: trainer.step, success_auc: r.successAuc, mean_iou: r.meanIou })}\n`,
+          );
+          io.stderr.write(
+            `\nstep ${trainer.step}: held-out success AUC ${r.successAuc.toFixed(3)}, mean IoU ${r.meanIou.toFixed(3)}\n`,
+          );
+        }
+      }
+      bar.done();
+      io.stdout.write(`trained ${trainer.step} steps; weights in ${join(outDir, 'model.safetensors')}\n`);
+      return 0;
+    } finally {
+      trainer?.dispose();
+      model.dispose();
+    }
+  },
+};
