@@ -91,6 +91,8 @@ async function measure(call, extraWarmup) {
   }
   return {
     ms: median(samples),
+    /** The fastest run: less affected than the median when other processes share the cores. */
+    minMs: Math.min(...samples),
     samplesMs: samples,
     warmupMs,
     peakTensorMiB: profile.peakBytes / MiB,

@@ -73,6 +73,8 @@ for (const backend of backends) {
       frameMs: res.trackFrame.ms,
       encodeTemplatesMs: res.encodeTemplates.ms,
       forwardMs: res.forward.ms,
+      frameMinMs: res.trackFrame.minMs,
+      encodeTemplatesMinMs: res.encodeTemplates.minMs,
       referenceFrameMs: ref.frameS * 1000,
       referenceRefreshMs: ref.refreshS * 1000,
       frameRatioToReference: frameS / ref.frameS,
@@ -81,6 +83,8 @@ for (const backend of backends) {
       frameGflops: gflops,
       convPeakGflops: res.convPeak.gflops,
       fractionOfConvPeak: gflops === null ? null : gflops / res.convPeak.gflops,
+      // The frame if every dense MAC ran at the conv peak: the limit of this backend on this machine.
+      frameAtConvPeakMs: macs === null ? null : ((2 * macs) / (res.convPeak.gflops * 1e9)) * 1000,
       meetsFrameTarget: backend === 'wasm' ? frameS / ref.frameS <= FRAME_TARGET_RATIO : null,
     };
     results.push({ ...res, derived, loadavg1AtStart: load1, wallS: (Date.now() - t0) / 1000 });
@@ -158,7 +162,7 @@ const out = {
   },
   totalS: (Date.now() - started) / 1000,
   note: [
-    'Times are medians of timed runs after a warm-up run (the warm-up runs under tf.profile for the peak tensor bytes; trackFrame has a second warm-up, the op count).',
+    'Times are medians (and minima, *MinMs) of timed runs after a warm-up run (the warm-up runs under tf.profile for the peak tensor bytes; trackFrame has a second warm-up, the op count).',
     'frameGflops = 2 * dense MACs of one trackFrame (@spiketrack/energy countOps) / its median time; convPeakGflops = a large 3x3 NHWC conv2d on the same backend in the same process.',
     'peakRssMiB = the process maximum RSS (one process per case); peakTensorMiB = the most tf.memory() bytes during a call.',
     'The machine may be shared with other processes: see the load averages (loadavg1AtStart per case).',
@@ -176,3 +180,6 @@ const out = {
 };
 writeFileSync(join(resultsDir, 'model.json'), `${JSON.stringify(out, null, 2)}\n`);
 console.log(`\nwrote ${join(resultsDir, 'model.json')} (${(out.totalS / 60).toFixed(1)} min)`);
+
+// End-to-end tracking speed on the synthetic suite (crop and preprocessing included): bench/tracker.mjs.
+spawnSync(process.execPath, [join(here, 'tracker.mjs')], { stdio: 'inherit', timeout: 15 * 60_000 });
