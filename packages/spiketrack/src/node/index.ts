@@ -41,3 +41,4 @@ export {
   type WriteSyntheticOptions,
   writeSyntheticSequence,
 } from './synthetic-writer';
+export { datasetTrainingSequences } from './training-data';

@@ -1,4 +1,4 @@
-// Barrel of src/train: the reference's training losses and their Gaussian target.
+// Barrel of src/train: the losses, the sampler, the trainer and held-out evaluation.
 export { gaussianRadius, generateHeatmap, type HeatmapOptions, heatmapValues } from './heatmap';
 export {
   boxCxcywhToXyxy,
@@ -15,3 +15,24 @@ export {
   type TrackingPrediction,
   trackingLoss,
 } from './losses';
+export { evaluateHeldOut, type HeldOutResult, type HeldOutSequence } from './held-out';
+export {
+  boxInCrop,
+  jitterBox,
+  type SamplerOptions,
+  type TrainingSample,
+  TrainingSampler,
+  type TrainingSequence,
+} from './sampler';
+export { SYNTHETIC_TRAIN_V1, syntheticTrainingSequences } from './synthetic-data';
+export {
+  batchTensors,
+  referenceTrainingLoss,
+  type StepLog,
+  TRAINER_STATE_METADATA,
+  Trainer,
+  type TrainerOptions,
+  TrainingError,
+  type TrainingLoss,
+  type TrainingTargets,
+} from './trainer';
