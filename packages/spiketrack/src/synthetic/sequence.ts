@@ -29,7 +29,10 @@ export interface SyntheticSequenceOptions {
   readonly scaleChange?: number;
   /** The largest relative aspect change (default 0.25). */
   readonly aspectChange?: number;
-  /** Typical speed in pixels per frame as a fraction of min(width, height) (default 0.015). */
+  /**
+   * Motion: the path's knots (every 15 frames) are a random walk whose steps are at most
+   * `speed · min(width, height)` pixels per frame in each direction (default 0.015).
+   */
   readonly speed?: number;
   /** Objects that look like the target (its texture with 45 % of another mixed in; default 1). */
   readonly distractors?: number;
