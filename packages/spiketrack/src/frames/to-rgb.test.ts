@@ -29,7 +29,11 @@ describe('toRgbImage', () => {
   });
 
   it('rejects what it cannot convert, naming the problem', async () => {
-    const bad = async (frame: unknown) => toRgbImage(frame as tf.Tensor, 'frame 7').catch((e: unknown) => e as Error);
+    const bad = async (frame: unknown): Promise<Error> =>
+      toRgbImage(frame as tf.Tensor, 'frame 7').then(
+        () => new Error('no error was thrown'),
+        (e: unknown) => e as Error,
+      );
     const nan = tf.tensor3d([1, Number.NaN, 3], [1, 1, 3]);
     const big = tf.tensor3d([1, 2, 256], [1, 1, 3]);
     const small01 = tf.tensor3d([0.5, 0.5, -0.5], [1, 1, 3]);
