@@ -183,6 +183,3 @@ console.log(`\nwrote ${join(resultsDir, 'model.json')} (${(out.totalS / 60).toFi
 
 // End-to-end tracking speed on the synthetic suite (crop and preprocessing included): bench/tracker.mjs.
 spawnSync(process.execPath, [join(here, 'tracker.mjs')], { stdio: 'inherit', timeout: 15 * 60_000 });
-
-// End-to-end tracking speed on the synthetic suite (crop and preprocessing included): bench/tracker.mjs.
-spawnSync(process.execPath, [join(here, 'tracker.mjs')], { stdio: 'inherit', timeout: 15 * 60_000 });
