@@ -45,8 +45,12 @@ describe('toRgbImage', () => {
     expect((await bad(small01)).message).toMatch(/got -0\.5/);
     expect((await bad(five)).message).toMatch(/expected a tensor \[H, W, 3\].*got \[2, ?2, ?5\]/);
     expect((await bad(bool)).message).toMatch(/int32 or float32 tensor, got bool/);
-    expect((await bad({ width: 2, height: 2, data: new Uint8Array(5) })).message).toMatch(/not 1, 3 or 4 channels/);
-    expect((await bad({ width: 0, height: 2, data: new Uint8Array(0) })).message).toMatch(/positive integers/);
+    expect((await bad({ width: 2, height: 2, data: new Uint8Array(5) })).message).toMatch(
+      /not 1, 3 or 4 channels/,
+    );
+    expect((await bad({ width: 0, height: 2, data: new Uint8Array(0) })).message).toMatch(
+      /positive integers/,
+    );
     expect((await bad({ videoWidth: 640 })).message).toMatch(/needs a browser/);
     expect((await bad(42)).message).toMatch(/expected a tensor, pixel data or a browser image source/);
     tf.dispose([nan, big, small01, five, bool]);
