@@ -15,7 +15,11 @@ export {
   NormBase,
   refreshExactConstants,
 } from './batchnorm';
-export { type CalibrateNormsOptions, type CalibrateNormsReport, calibrateFrozenNorms } from './calibrate-norms';
+export {
+  type CalibrateNormsOptions,
+  type CalibrateNormsReport,
+  calibrateFrozenNorms,
+} from './calibrate-norms';
 export { Identity, ModuleList, Sequential, type TensorModule } from './containers';
 export {
   Conv1d,

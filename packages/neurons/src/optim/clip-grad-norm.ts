@@ -32,6 +32,8 @@ export function clipGradNorm(
     return [norm, ...entries.map(([, g]) => tf.mul(g, coef))];
   });
   const out = new Map<string, tf.Tensor>();
-  entries.forEach(([k], i) => out.set(k, scaled[i] as tf.Tensor));
+  entries.forEach(([k], i) => {
+    out.set(k, scaled[i] as tf.Tensor);
+  });
   return { grads: out, totalNorm: total as tf.Scalar };
 }

@@ -105,7 +105,9 @@ export function batchTensors(
   samples.forEach((s, b) => {
     if (s.templates.length !== T)
       throw new ConfigError(`batchTensors: sample ${b} has ${s.templates.length} templates, not ${T}`);
-    s.templates.forEach((t, i) => tData.set(t, (i * B + b) * px));
+    s.templates.forEach((t, i) => {
+      tData.set(t, (i * B + b) * px);
+    });
     sData.set(s.search, b * px);
     bData.set(s.searchBox, b * 4);
   });
