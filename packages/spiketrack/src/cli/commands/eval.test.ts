@@ -129,6 +129,43 @@ describe.skipIf(testBackend() !== 'cpu')('spiketrack eval (NCC baseline)', () =>
     expect(resumed.stderr).toContain('2 already finished, skipped; 1 to run');
     expect(readFileSync(file('seq-b'), 'utf8')).toBe(firstOutput);
     expect(statSync(file('seq-a')).mtimeMs).toBe(before['seq-a']);
+    // --format synthetic reads the same GOT-10k layout (the generator's).
+    const synthetic = await cli(
+      'eval',
+      '--format',
+      'synthetic',
+      '--dataset',
+      data,
+      '--tracker',
+      'ncc',
+      '--out',
+      out,
+    );
+    expect(synthetic.code).toBe(0);
+    expect(synthetic.stderr).toContain('3 already finished, skipped; 0 to run');
+  });
+
+  it('a frame that does not decode is bad input (exit 2) naming its sequence; finished ones are kept', async () => {
+    const broken = join(root, 'broken');
+    writeDataset(broken, ['ok-1', 'zz-bad'], 3);
+    writeFileSync(join(broken, 'zz-bad', '00000002.png'), 'not a png');
+    const out = join(root, 'out-broken');
+    const r = await cli(
+      'eval',
+      '--format',
+      'got10k',
+      '--dataset',
+      broken,
+      '--tracker',
+      'ncc',
+      '--workers',
+      '1',
+      '--out',
+      out,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('sequence zz-bad');
+    expect(readdirSync(join(out, 'ncc')).sort()).toEqual(['ok-1.txt', 'ok-1_time.txt']);
   });
 
   it('--shard 0/2 and 1/2 partition the sorted sequences; their merged folders equal the unsharded run', async () => {
