@@ -153,6 +153,7 @@ export class NccTracker implements PlainTracker {
     return { box: this.box(), score: Math.max(-1, Math.min(1, raw)) };
   }
 
+  /** Drops the template; the tracker throws if used again. */
   dispose(): void {
     this.template = null;
     this.disposed = true;

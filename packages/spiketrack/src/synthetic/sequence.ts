@@ -369,6 +369,7 @@ export class SyntheticSequence implements Iterable<SyntheticFrame> {
     };
   }
 
+  /** Renders the frames in order, one at a time (nothing is kept). */
   *[Symbol.iterator](): Iterator<SyntheticFrame> {
     for (let i = 0; i < this.length; i++) yield this.frame(i);
   }
