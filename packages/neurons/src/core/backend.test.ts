@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { registerWasmConvGradients } from '../kernels/wasm-conv-backprop';
 import { selectBackend } from './backend';
 import { BackendError, ConfigError } from './errors';
 import { hasGradients } from './gradients';
@@ -12,6 +13,17 @@ describe('selectBackend', () => {
     expect(tf.getBackend()).toBe(current);
     expect(hasGradients()).toBe(true);
     if (current === 'webgpu') expect(typeof sel.adapter === 'string' || sel.adapter === undefined).toBe(true);
+    if (current === 'wasm') {
+      // The conv gradients tfjs-backend-wasm lacks are there, and nothing more is swapped again.
+      for (const k of [
+        'Conv2DBackpropFilter',
+        'DepthwiseConv2dNativeBackpropFilter',
+        'DepthwiseConv2dNativeBackpropInput',
+      ]) {
+        expect(tf.getKernel(k, 'wasm'), k).toBeDefined();
+      }
+      expect(registerWasmConvGradients()).toEqual([]);
+    }
   });
 
   it('rejects unknown names with a ConfigError listing the valid ones', async () => {

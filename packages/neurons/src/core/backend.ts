@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { registerWasmConvGradients } from '../kernels/wasm-conv-backprop';
 import { BackendError, ConfigError } from './errors';
 import { ensureGradients } from './gradients';
 
@@ -78,6 +79,8 @@ async function trySet(name: BackendName): Promise<void> {
     if (e instanceof BackendError) throw e;
     throw new BackendError(`cannot load the '${name}' backend: ${(e as Error).message}`);
   }
+  // Now that wasm's own kernels are registered, swap its slow native Conv2DBackpropInput too.
+  if (name === 'wasm') registerWasmConvGradients();
   const registryName = name;
   if (!tf.findBackendFactory(registryName)) {
     throw new BackendError(
