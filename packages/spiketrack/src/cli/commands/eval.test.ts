@@ -246,6 +246,9 @@ describe.skipIf(testBackend() !== 'cpu')('spiketrack eval (NCC baseline)', () =>
     );
     expect(noCheckpoint.code).toBe(2);
     expect(noCheckpoint.stderr).toContain('--checkpoint FILE is required');
+    const backend = await cli(...base, '--format', 'got10k', '--dataset', data, '--backend', 'gpu');
+    expect(backend.code).toBe(2);
+    expect(backend.stderr).toContain('--backend must be one of auto');
     const workers = await cli(...base, '--format', 'got10k', '--dataset', data, '--workers', '0');
     expect(workers.code).toBe(2);
     const help = await cli('eval', '--help');

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { BACKEND_NAMES } from '@spiketrack/neurons';
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -200,6 +201,7 @@ export const evalCommand: CliCommand = {
     const preset = oneOf(values, 'preset', Object.keys(TRACKER_PRESETS) as TrackerPreset[]);
     const split = oneOf(values, 'split', ['test', 'all'] as const);
     const workers = parseWorkers(values.workers);
+    const backend = oneOf(values, 'backend', ['auto', ...BACKEND_NAMES]);
     const shard = typeof values.shard === 'string' ? parseShard(values.shard) : null;
     const checkpoint = typeof values.checkpoint === 'string' ? values.checkpoint : undefined;
     if (tracker === 'spiketrack') {
@@ -259,7 +261,7 @@ export const evalCommand: CliCommand = {
             tracker,
             ...(checkpoint && { checkpoint }),
             preset,
-            backend: String(values.backend),
+            backend,
             resultsDir,
           },
           workers,
