@@ -4,7 +4,8 @@
  * 6×6×6 colour cube with 4×4 ordered dithering: fast (no per-frame palette search), the same
  * palette for every frame, and the pure colours (corners of the cube) stay exact. gifenc encodes.
  */
-import * as gifenc from 'gifenc';
+import type * as gifenc from 'gifenc';
+import { gifencApi } from './gifenc-api';
 import { ConfigError } from '@spiketrack/neurons';
 import { drawBox } from '../frames/draw-box';
 import type { RgbImage } from '../frames/rgb-image';
@@ -125,14 +126,7 @@ export class AnnotatedGif {
         `AnnotatedGif: a ${frameWidth}×${frameHeight} frame at scale 1/${this.scale} is empty`,
       );
     }
-    // gifenc is CommonJS in Node (its exports under `default`) and ESM in bundlers.
-    const mod = gifenc as unknown as {
-      GIFEncoder?: typeof gifenc.GIFEncoder;
-      default?: { GIFEncoder?: typeof gifenc.GIFEncoder };
-    };
-    const make = mod.GIFEncoder ?? mod.default?.GIFEncoder;
-    if (!make) throw new Error('gifenc: GIFEncoder not found');
-    this.stream = make();
+    this.stream = gifencApi().GIFEncoder();
   }
 
   /** Number of frames added so far. */
