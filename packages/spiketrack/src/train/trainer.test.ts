@@ -123,7 +123,21 @@ describe.skipIf(onWebGPU())('Trainer', { timeout: 180_000 }, () => {
   });
 
   it('lowers the loss of a batch it steps on', async () => {
-    const t = await calibrated(2);
+    const c = await calibrated(2);
+    c.dispose();
+    // Only the head's last size and offset convs train here: the box is smooth in them, so a small
+    // step must lower the loss. (A step of the spiking layers flips spikes and can move the
+    // argmax cell, and the loss of a quantized network need not fall then.)
+    for (const [k, v] of c.model.namedParameters()) {
+      v.trainable = /^decoder\.conv5_(size|offset)\./.test(k);
+    }
+    const t = new Trainer({ model: c.model, sampler: c.sampler, loss: l1Loss, batchSize: 2, lr: 1e-4 });
+    expect([...t.optimizer.parameterNames].sort()).toEqual([
+      'decoder.conv5_offset.bias',
+      'decoder.conv5_offset.weight',
+      'decoder.conv5_size.bias',
+      'decoder.conv5_size.weight',
+    ]);
     const samples = await t.batch(0);
     const evalLoss = async () => {
       const { templates, search, boxes } = batchTensors(samples, 32);
@@ -135,11 +149,7 @@ describe.skipIf(onWebGPU())('Trainer', { timeout: 180_000 }, () => {
     };
     t.model.train();
     const before = await evalLoss();
-    // Step on batch 0 itself, twice.
-    for (let i = 0; i < 2; i++) {
-      t.step = 0;
-      await t.trainStep();
-    }
+    await t.trainStep(); // step 0 is batch 0
     t.model.train();
     expect(await evalLoss()).toBeLessThan(before);
     t.dispose();
