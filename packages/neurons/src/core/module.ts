@@ -166,6 +166,11 @@ export abstract class Module<In extends unknown[] = [tf.Tensor], Out = tf.Tensor
     }) as unknown as Out;
   }
 
+  /** Whether any forward hook is attached (fused fast paths skip their children's `apply` only when none is). */
+  get hasForwardHooks(): boolean {
+    return this._hooks.length > 0;
+  }
+
   /** Adds a forward hook; returns the function that removes it. */
   onForward(hook: ForwardHook): () => void {
     this._hooks.push(hook);
