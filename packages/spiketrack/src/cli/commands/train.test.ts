@@ -36,6 +36,8 @@ describe.skipIf(onWebGPU())('spiketrack train', { timeout: 300_000 }, () => {
       'wasm',
       '--checkpoint-every',
       '1',
+      '--encoder-lr-scale',
+      '0.5',
     ];
     const first = await cli(
       'train',
@@ -69,6 +71,8 @@ describe.skipIf(onWebGPU())('spiketrack train', { timeout: 300_000 }, () => {
       ]),
     );
     expect(line.lr).toBeCloseTo(4e-4, 10);
+    const run = JSON.parse(await readFile(join(out, 'run.json'), 'utf8'));
+    expect(run.encoderLrScale).toBe(0.5);
     const ev = JSON.parse((await readFile(join(out, 'eval.jsonl'), 'utf8')).trim());
     expect(ev.step).toBe(1);
     expect(ev.success_auc).toBeGreaterThanOrEqual(0);
@@ -102,6 +106,7 @@ describe.skipIf(onWebGPU())('spiketrack train', { timeout: 300_000 }, () => {
       [['--config', 'huge', '--out', out], /--config must be one of/],
       [['--config', '{nope', '--out', out], /not valid JSON/],
       [['--config', CONFIG, '--steps', '0', '--out', out], /--steps must be an integer ≥ 1/],
+      [['--config', CONFIG, '--encoder-lr-scale', '0', '--out', out], /--encoder-lr-scale must be a positive number/],
       [['--config', CONFIG, '--resume', '--out', out], /has no state\.safetensors/],
       [
         ['--config', CONFIG, '--data', join(out, 'none'), '--format', 'got10k', '--out', out],

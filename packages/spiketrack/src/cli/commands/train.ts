@@ -46,6 +46,8 @@ Options:
   --steps N              optimizer steps (default 1000)
   --batch B              samples per step (default 8)
   --lr X                 base learning rate (default 4e-4)
+  --encoder-lr-scale X   the encoder's rate as a multiple of --lr (default 0.1, the reference's,
+                         for an ImageNet-pretrained backbone; 1 suits training from scratch)
   --steps-per-epoch N    for the schedule (default 1000)
   --lr-drop-epoch E      ×0.1 every E epochs (default: none)
   --seed N               seed of the initialization and the sampling (default 1)
@@ -148,6 +150,7 @@ export const trainCommand: CliCommand = {
     steps: { type: 'string' },
     batch: { type: 'string' },
     lr: { type: 'string' },
+    'encoder-lr-scale': { type: 'string' },
     'steps-per-epoch': { type: 'string' },
     'lr-drop-epoch': { type: 'string' },
     seed: { type: 'string' },
@@ -172,6 +175,7 @@ export const trainCommand: CliCommand = {
       format: values.format ?? null,
       batch: intOption(values, 'batch', 8),
       lr: numberOption(values, 'lr', 4e-4),
+      encoderLrScale: numberOption(values, 'encoder-lr-scale', 0.1),
       stepsPerEpoch: intOption(values, 'steps-per-epoch', 1000),
       lrDropEpoch: values['lr-drop-epoch'] === undefined ? null : intOption(values, 'lr-drop-epoch', 1),
       seed: intOption(values, 'seed', 1, 0),
@@ -229,6 +233,7 @@ export const trainCommand: CliCommand = {
         sampler,
         batchSize: run.batch,
         lr: run.lr,
+        encoderLrScale: run.encoderLrScale,
         stepsPerEpoch: run.stepsPerEpoch,
         ...(run.lrDropEpoch === null ? {} : { lrDropEpoch: run.lrDropEpoch }),
       });
