@@ -106,7 +106,10 @@ describe.skipIf(onWebGPU())('spiketrack train', { timeout: 300_000 }, () => {
       [['--config', 'huge', '--out', out], /--config must be one of/],
       [['--config', '{nope', '--out', out], /not valid JSON/],
       [['--config', CONFIG, '--steps', '0', '--out', out], /--steps must be an integer ≥ 1/],
-      [['--config', CONFIG, '--encoder-lr-scale', '0', '--out', out], /--encoder-lr-scale must be a positive number/],
+      [
+        ['--config', CONFIG, '--encoder-lr-scale', '0', '--out', out],
+        /--encoder-lr-scale must be a positive number/,
+      ],
       [['--config', CONFIG, '--resume', '--out', out], /has no state\.safetensors/],
       [
         ['--config', CONFIG, '--data', join(out, 'none'), '--format', 'got10k', '--out', out],
