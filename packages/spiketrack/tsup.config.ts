@@ -10,6 +10,8 @@ export default defineConfig([
     target: 'es2022',
     splitting: true,
     treeshake: true,
+    // import.meta.url (the bundled weights' URL) in the CommonJS build too
+    shims: true,
   },
   {
     // The `spiketrack` command: ESM only, with a shebang.

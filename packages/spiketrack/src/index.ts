@@ -6,6 +6,7 @@
 export * from './head/index';
 export * from './config/index';
 export * from './model/index';
+export * from './bundled-model';
 export * from './checkpoint/index';
 export * from './tracker/index';
 export * from './frames/index';

@@ -46,6 +46,32 @@ describe('module safetensors IO', () => {
     });
   }
 
+  for (const floatDtype of ['F16', 'BF16'] as const) {
+    it(`stores float tensors as ${floatDtype} and loads them back as float32 (rounded)`, async () => {
+      const a = net(1);
+      const b = net(7);
+      const bytes = await saveModuleSafetensors(a, { floatDtype });
+      const parsed = parseSafetensors(bytes);
+      expect(parsed.tensors.get('0.weight')?.dtype).toBe(floatDtype);
+      expect(parsed.tensors.get('1.running_var')?.dtype).toBe(floatDtype);
+      expect(parsed.tensors.get('1.num_batches_tracked')?.dtype).toBe('I64');
+      loadModuleSafetensors(b, bytes);
+      const wa = a.stateDict().get('0.weight') as tf.Tensor;
+      const wb = b.stateDict().get('0.weight') as tf.Tensor;
+      expect(wb.dtype).toBe('float32');
+      const va = await wa.data();
+      const vb = await wb.data();
+      const rel = floatDtype === 'F16' ? 2 ** -11 : 2 ** -8;
+      va.forEach((v, i) => {
+        expect(Math.abs((vb[i] as number) - v)).toBeLessThanOrEqual(Math.abs(v) * rel + 1e-7);
+      });
+      expect(Array.from(vb)).not.toEqual(Array.from(va));
+      tf.dispose([wa, wb]);
+      a.dispose();
+      b.dispose();
+    });
+  }
+
   it('names the file in a strict-load error and leaks nothing', async () => {
     const a = net(1);
     const other = new Sequential();

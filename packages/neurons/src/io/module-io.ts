@@ -10,6 +10,11 @@ export interface SaveModuleOptions {
   layout?: StateDictLayout;
   /** Extra `__metadata__` pairs. The layout is always recorded as `spiketrack.layout`. */
   metadata?: Record<string, string>;
+  /**
+   * How float32 tensors are stored: `'F32'` (default), or `'F16'` / `'BF16'` to halve the file
+   * (loading reads them back as float32; values are rounded to the nearest half / bfloat16).
+   */
+  floatDtype?: 'F32' | 'F16' | 'BF16';
 }
 
 /** Serializes a module's state dict as safetensors bytes. */
@@ -20,10 +25,15 @@ export async function saveModuleSafetensors(
   const layout = opts.layout ?? 'torch';
   const sd = module.stateDict({ layout });
   try {
-    const dtypes = new Map([...module.stateTorchDtypes()].map(([k]) => [k, 'I64' as const]));
+    const dtypes = new Map<string, 'I64' | 'F16' | 'BF16'>();
+    const floatDtype = opts.floatDtype ?? 'F32';
+    if (floatDtype !== 'F32') {
+      for (const [k, t] of sd) if (t.dtype === 'float32') dtypes.set(k, floatDtype);
+    }
+    if (layout === 'torch') for (const k of module.stateTorchDtypes().keys()) dtypes.set(k, 'I64');
     return await writeSafetensors(sd, {
       metadata: { ...opts.metadata, 'spiketrack.layout': layout },
-      ...(layout === 'torch' ? { dtypes } : {}),
+      dtypes,
     });
   } finally {
     for (const t of sd.values()) t.dispose();

@@ -12,6 +12,11 @@ export interface SaveCheckpointOptions {
   layout?: StateDictLayout;
   /** Extra `__metadata__` string pairs. */
   metadata?: Record<string, string>;
+  /**
+   * Storage of the float tensors: `'F32'` (default), `'F16'` or `'BF16'` (half the size; they
+   * load back as float32, rounded). PyTorch's `load_state_dict` converts them to the model's dtype.
+   */
+  floatDtype?: 'F32' | 'F16' | 'BF16';
 }
 
 /**
@@ -26,6 +31,7 @@ export async function saveCheckpoint(
   const layout = opts.layout ?? 'torch';
   return saveModuleSafetensors(model, {
     layout,
+    ...(opts.floatDtype ? { floatDtype: opts.floatDtype } : {}),
     metadata: {
       ...(layout === 'torch' ? { format: 'pt' } : {}),
       ...opts.metadata,

@@ -152,8 +152,8 @@ describe('Tracker', () => {
     120_000,
   );
 
-  it('requires a checkpoint or a model', async () => {
-    await expect(Tracker.create()).rejects.toThrow(/a checkpoint is required/);
+  it('takes a checkpoint or a model, not both', async () => {
+    await expect(Tracker.create({ config: 'tiny_256_t3' })).rejects.toThrow(/pass \{ checkpoint \} with it/);
     await expect(Tracker.create({ model, checkpoint: 'x.pth.tar' })).rejects.toThrow(/not both/);
     await expect(Tracker.create({ model, preset: 'lasot' }).then((t) => t.params)).resolves.toMatchObject({
       updateInterval: 40,

@@ -1,5 +1,6 @@
 import { type BackendName, ConfigError, selectBackend } from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
+import { bundledModelUrl, loadBundledModel } from '../bundled-model';
 import type { CheckpointSource } from '../checkpoint/source';
 import { FrameError } from '../frames/frame-error';
 import type { RgbImage } from '../frames/rgb-image';
@@ -15,7 +16,7 @@ import { TrackerLogic } from './tracker-logic';
 /** Options of {@link Tracker.create}. */
 export interface TrackerOptions
   extends Omit<TrackerParamsInput, 'numTemplates' | 'templateSize' | 'searchSize'> {
-  /** A checkpoint (`.pth.tar` or `.safetensors`: path in Node, URL, or bytes) to load the network from. */
+  /** A checkpoint (`.pth.tar` or `.safetensors`: path in Node, URL, or bytes) to load the network from (default: the bundled model, `BUNDLED_MODEL`). */
   checkpoint?: CheckpointSource;
   /** A ready network instead (not disposed by the tracker). */
   model?: SpikeTrackModel;
@@ -94,9 +95,9 @@ export class Tracker {
   }
 
   /**
-   * A tracker on a network given as `model`, or loaded from `checkpoint`. Throws a
-   * {@link ConfigError} when neither is given: no trained weights are bundled yet, so a checkpoint
-   * is required.
+   * A tracker on a network given as `model`, or loaded from `checkpoint`; with neither, on the
+   * bundled model ({@link BUNDLED_MODEL}: trained on synthetic sequences only; use an official
+   * checkpoint on real video).
    */
   static async create(opts: TrackerOptions = {}): Promise<Tracker> {
     const { checkpoint, model, backend, config, strict, ...params } = opts;
@@ -107,20 +108,23 @@ export class Tracker {
     if (model !== undefined && checkpoint !== undefined) {
       throw new ConfigError('Tracker.create: pass either { model } or { checkpoint }, not both');
     }
-    if (model === undefined && checkpoint === undefined) {
-      throw new ConfigError(
-        'Tracker.create: a checkpoint is required: pass { checkpoint: "spiketrack_b256_t3.pth.tar" } (an official or saved checkpoint) or { model }; spiketrack does not bundle trained weights yet',
-      );
-    }
     if (model !== undefined && !(model instanceof SpikeTrackModel)) {
       throw new ConfigError(`Tracker.create: model must be a SpikeTrackModel, got ${String(model)}`);
     }
     if (backend !== undefined) await selectBackend(backend);
     if (model) return new Tracker(model.eval(), false, params);
-    const loaded = await SpikeTrackModel.fromCheckpoint(checkpoint as CheckpointSource, {
-      ...(config === undefined ? {} : { config }),
-      ...(strict === undefined ? {} : { strict }),
-    });
+    if (checkpoint === undefined && config !== undefined) {
+      throw new ConfigError(
+        'Tracker.create: { config } describes a checkpoint; pass { checkpoint } with it (the bundled model has its own configuration)',
+      );
+    }
+    const loaded =
+      checkpoint === undefined
+        ? await loadBundledModel(bundledModelUrl(), strict === undefined ? {} : { strict })
+        : await SpikeTrackModel.fromCheckpoint(checkpoint, {
+            ...(config === undefined ? {} : { config }),
+            ...(strict === undefined ? {} : { strict }),
+          });
     try {
       return new Tracker(loaded, true, params);
     } catch (e) {

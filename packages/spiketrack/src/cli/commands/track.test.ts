@@ -105,8 +105,17 @@ describe('spiketrack track', () => {
       expect([r1.code, r1.stderr]).toEqual([2, expect.stringMatching(/--input is required/)]);
       const r2 = await cli('track', '--input', frames, '--box', '1,2,3', ...common);
       expect([r2.code, r2.stderr]).toEqual([2, expect.stringMatching(/--box must be x,y,w,h/)]);
-      const r3 = await cli('track', '--input', frames, '--box', '50,40,20,16', ...common);
-      expect([r3.code, r3.stderr]).toEqual([2, expect.stringMatching(/a checkpoint is required/)]);
+      const r3 = await cli(
+        'track',
+        '--input',
+        frames,
+        '--box',
+        '50,40,20,16',
+        '--config',
+        'tiny_256_t3',
+        ...common,
+      );
+      expect([r3.code, r3.stderr]).toEqual([2, expect.stringMatching(/pass \{ checkpoint \} with it/)]);
       const r4 = await cli('track', '--input', join(dir, 'nope'), '--box', '1,2,3,4', ...common);
       expect([r4.code, r4.stderr]).toEqual([2, expect.stringMatching(/nope/)]);
       const r5 = await cli('track', '--input', frames, '--box', '1,2,3,4', '--annotate', 'avi', ...common);

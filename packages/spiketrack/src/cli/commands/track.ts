@@ -13,7 +13,7 @@ import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
 import { type CliCommand, type CliValues, UsageError } from '../command';
 import { ProgressBar } from '../progress';
 
-const HELP = `Usage: spiketrack track --input VIDEO|FRAMES_DIR --box x,y,w,h --checkpoint FILE [options]
+const HELP = `Usage: spiketrack track --input VIDEO|FRAMES_DIR --box x,y,w,h [--checkpoint FILE] [options]
 
 Tracks one target through a video (decoded by ffmpeg, frame by frame) or a folder of JPEG/PNG
 frames (sorted by name, numbers by value), from its box on the first frame.
@@ -28,8 +28,9 @@ Writes into --out:
 Options:
   --input PATH           a video file (needs ffmpeg) or a folder of frames
   --box x,y,w,h          the target on the first frame, in pixels (top-left corner, size)
-  --checkpoint FILE      an official .pth.tar / .pth checkpoint or a .safetensors file (required:
-                         no trained model is bundled yet)
+  --checkpoint FILE      an official .pth.tar / .pth checkpoint or a .safetensors file (default:
+                         the bundled model, trained on synthetic sequences only; on real video
+                         use an official checkpoint)
   --config NAME|auto     ${SPIKETRACK_CONFIG_NAMES.join(', ')}, or auto (default: from the file)
   --non-strict           load even if the checkpoint's keys differ (as the official tracker)
   --preset NAME          template updates: default (every 25 frames above 0.7) or lasot (40, 0.8)

@@ -109,6 +109,22 @@ export function parseTrainConfig(values: CliValues): SpikeTrackConfigInput {
   return config;
 }
 
+/** Rewrites a JSON-lines log keeping the lines whose `step` passes `keep` (no-op without the file). */
+async function keepLogLines(path: string, keep: (step: number) => boolean): Promise<void> {
+  if (!existsSync(path)) return;
+  const lines = (await readFile(path, 'utf8')).split('\n').filter((l) => l.trim().length > 0);
+  const kept = lines.filter((l) => {
+    try {
+      return keep(Number(JSON.parse(l).step));
+    } catch {
+      return false;
+    }
+  });
+  if (kept.length === lines.length) return;
+  await writeFile(`${path}.tmp`, kept.map((l) => `${l}\n`).join(''));
+  await rename(`${path}.tmp`, path);
+}
+
 /** Held-out sequences: the first K of synthetic-v1, K frames each (rendered in memory). */
 function heldOut(count: number, frames: number): HeldOutSequence[] {
   return syntheticSuiteSequences(SYNTHETIC_V1)
@@ -249,6 +265,9 @@ export const trainCommand: CliCommand = {
           tf.dispose([...state.tensors.values()]);
         }
         io.stderr.write(`resumed ${outDir} at step ${trainer.step}\n`);
+        // lines written after the last checkpoint (a crash between saves) are re-done: drop them
+        await keepLogLines(join(outDir, 'metrics.jsonl'), (step) => step < (trainer as Trainer).step);
+        await keepLogLines(join(outDir, 'eval.jsonl'), (step) => step <= (trainer as Trainer).step);
       }
       const save = async () => {
         const s = (trainer as Trainer).state();

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Trains the bundled model (spiketrack-synthetic-v1) on the synthetic generator, or resumes it.
+#   bash training/bundled-v1/train.sh [OUT_DIR] [extra spiketrack-train options]
+# OUT_DIR defaults to .tmp/bundled-v1. When OUT_DIR holds no run yet, it starts from the
+# checkpoint committed beside this script (state.safetensors: weights F16, AdamW moments BF16),
+# so a new machine continues where the last one stopped; without one it starts from scratch.
+# Everything is deterministic by the seed: step k always sees the same samples.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+out="${1:-$root/.tmp/bundled-v1}"
+shift || true
+cli="$root/packages/spiketrack/dist/cli.js"
+[ -f "$cli" ] || (cd "$root" && npx turbo run build --filter=spiketrack...)
+
+resume=()
+if [ -f "$out/state.safetensors" ]; then
+  resume=(--resume)
+elif [ -f "$here/state.safetensors" ]; then
+  mkdir -p "$out"
+  cp "$here/state.safetensors" "$here/run.json" "$out/"
+  for f in metrics.jsonl eval.jsonl; do [ -f "$here/$f" ] && cp "$here/$f" "$out/"; done
+  resume=(--resume)
+fi
+
+exec node "$cli" train \
+  --config '{"base":"tiny_256_t1","resolution":128,"templates":1,"dims":[16,32,64,96],"decoderChannel":64}' \
+  --batch 8 --lr 5e-4 --encoder-lr-scale 1 --steps 30000 --steps-per-epoch 1000 --lr-drop-epoch 24 --seed 1 \
+  --checkpoint-every 50 --eval-every 250 --eval-sequences 6 --eval-frames 40 \
+  --out "$out" --backend wasm "${resume[@]}" "$@"
