@@ -1,6 +1,7 @@
-import { ConfigError, Module, type NILIF, ParameterList, ShapeError } from '@spiketrack/neurons';
+import { ConfigError, Module, ParameterList, ShapeError } from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  type BlockNeuron,
   type BlockNeuronOptions,
   ConvBn,
   checkNorm,
@@ -44,7 +45,7 @@ export interface LinearSpikeAttentionOptions {
   templateEmbeds?: number;
   /** Normalization after each conv (default `'frozen'`). */
   norm?: NormKind;
-  /** Options of the NI-LIF neurons. */
+  /** The neurons (default NI-LIF; see {@link BlockNeuronOptions}). */
   neuron?: BlockNeuronOptions;
   /** Seed of the convs' initialization. */
   seed?: number;
@@ -69,11 +70,11 @@ export class LinearSpikeAttention extends Module<[tf.Tensor, Branch], tf.Tensor>
   readonly valueDim: number;
   readonly gridSize: number;
   readonly s_pos_embed: tf.Variable;
-  readonly head_spike: NILIF;
-  readonly q_spike: NILIF;
-  readonly k_spike: NILIF;
-  readonly v_spike: NILIF;
-  readonly attn_spike: NILIF;
+  readonly head_spike: BlockNeuron;
+  readonly q_spike: BlockNeuron;
+  readonly k_spike: BlockNeuron;
+  readonly v_spike: BlockNeuron;
+  readonly attn_spike: BlockNeuron;
   readonly q_conv: ConvBn;
   readonly k_conv: ConvBn;
   readonly v_conv: ConvBn;
@@ -108,11 +109,11 @@ export class LinearSpikeAttention extends Module<[tf.Tensor, Branch], tf.Tensor>
     const tokens = grid * grid;
     // The reference's order: parameters, then children (torch lists them that way too).
     this.s_pos_embed = this.param('s_pos_embed', tf.zeros([1, dim, tokens]));
-    this.head_spike = this.child('head_spike', makeNeuron(opts.neuron));
-    this.q_spike = this.child('q_spike', makeNeuron(opts.neuron));
-    this.k_spike = this.child('k_spike', makeNeuron(opts.neuron));
-    this.v_spike = this.child('v_spike', makeNeuron(opts.neuron));
-    this.attn_spike = this.child('attn_spike', makeNeuron(opts.neuron));
+    this.head_spike = this.child('head_spike', makeNeuron(opts.neuron, 0, where));
+    this.q_spike = this.child('q_spike', makeNeuron(opts.neuron, 0, where));
+    this.k_spike = this.child('k_spike', makeNeuron(opts.neuron, 0, where));
+    this.v_spike = this.child('v_spike', makeNeuron(opts.neuron, 0, where));
+    this.attn_spike = this.child('attn_spike', makeNeuron(opts.neuron, 0, where));
     this.q_conv = this.child('q_conv', new ConvBn(dim, dim, { norm, ...seed(0) }));
     this.k_conv = this.child('k_conv', new ConvBn(dim, dim, { norm, ...seed(1) }));
     this.v_conv = this.child('v_conv', new ConvBn(dim, valueDim, { norm, ...seed(2) }));

@@ -1,7 +1,13 @@
 import { ConfigError, Module, ModuleList } from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Branch, checkBranch } from './attention';
-import { type BlockNeuronOptions, checkNorm, checkPositiveInt, type NormKind } from './conv-bn';
+import {
+  type BlockNeuronOptions,
+  checkBlockNeuron,
+  checkNorm,
+  checkPositiveInt,
+  type NormKind,
+} from './conv-bn';
 import { SpikingConvBlock } from './conv-block';
 import { SpikingDownsample } from './downsample';
 import { timeFirstDims } from './time';
@@ -37,9 +43,15 @@ export interface ESpikeFormerOptions {
   resolution?: number;
   /** Template positional embeddings per attention (default 4, as the reference). */
   templateEmbeds?: number;
+  /**
+   * Transformer blocks in stages 3 and 4, `[d3, d4]` (default `[6, 2]`, E-SpikeFormer's: the
+   * reference's `depths = 8` split ¾ / ¼). Fewer blocks give a shallower backbone; `0` keeps the
+   * stage's downsampling layer only. Stages 1 and 2 always have their two conv blocks.
+   */
+  depths?: readonly [number, number];
   /** Normalization (default `'frozen'`, as the reference backbone). */
   norm?: NormKind;
-  /** Options of every NI-LIF neuron. */
+  /** Every neuron of the backbone (default NI-LIF, the reference; `{ type: 'lif' }` or `'i-lif'` for others, see {@link BlockNeuronOptions}). */
   neuron?: BlockNeuronOptions;
   /** Seed of the layers' initialization. */
   seed?: number;
@@ -51,6 +63,9 @@ export const E_SPIKEFORMER_SEGMENTS = 6;
 /** The stage (index into `dims`) each segment ends in. */
 const SEGMENT_STAGE = [0, 1, 2, 2, 3, 3] as const;
 
+/** E-SpikeFormer's transformer blocks in stages 3 and 4. */
+export const E_SPIKEFORMER_DEPTHS = [6, 2] as const satisfies readonly [number, number];
+
 /**
  * The Spike-Driven Transformer V3 backbone (E-SpikeFormer, the reference's
  * `Spiking_vit_MetaFormer_Spike_SepConv` without its `mrm` memory-retrieval modules):
@@ -61,6 +76,8 @@ const SEGMENT_STAGE = [0, 1, 2, 2, 3, 3] as const;
  * | 2 | `downsample2` (3×3/2), `ConvBlock2_1.0`, `ConvBlock2_2.0` | c1 | 8 |
  * | 3 | `downsample3` (3×3/2), `block3.0` … `block3.5` | c2 | 16 |
  * | 4 | `downsample4` (3×3/1), `block4.0`, `block4.1` | c3 | 16 |
+ *
+ * (`depths: [d3, d4]` changes the number of transformer blocks in stages 3 and 4.)
  *
  * Input: images `[T, B, R, R, inChannels]` (time first: T templates, or the single search frame);
  * output `[T, B, R/16, R/16, c3]`. State-dict keys equal the reference's `encoder.*` keys (minus
@@ -76,6 +93,10 @@ export class ESpikeFormer extends Module<[tf.Tensor, Branch], tf.Tensor> {
   readonly mlpRatio: number;
   readonly inChannels: number;
   readonly resolution: number;
+  /** Transformer blocks in stages 3 and 4. */
+  readonly depths: readonly [number, number];
+  /** Where stage 3 is cut between segments 3 and 4: after `block3[stage3Split − 1]` (`ceil(d3 / 2)`). */
+  readonly stage3Split: number;
   readonly downsample1_1: SpikingDownsample;
   readonly ConvBlock1_1: ModuleList<SpikingConvBlock>;
   readonly downsample1_2: SpikingDownsample;
@@ -117,6 +138,19 @@ export class ESpikeFormer extends Module<[tf.Tensor, Branch], tf.Tensor> {
     if (resolution % 16 !== 0)
       throw new ConfigError(`${where}: resolution must be a multiple of 16, got ${resolution}`);
     const norm = checkNorm(where, opts.norm);
+    checkBlockNeuron(where, opts.neuron);
+    const depths = opts.depths ?? E_SPIKEFORMER_DEPTHS;
+    if (
+      !Array.isArray(depths) ||
+      depths.length !== 2 ||
+      !depths.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)
+    ) {
+      throw new ConfigError(
+        `${where}: depths must be [d3, d4], the transformer blocks of stages 3 and 4 (integers >= 0), got ${JSON.stringify(depths)}`,
+      );
+    }
+    this.depths = [depths[0], depths[1]];
+    this.stage3Split = Math.ceil(depths[0] / 2);
     this.dims = [dims[0], dims[1], dims[2], dims[3]];
     this.numHeads = heads;
     this.mlpRatio = ratio;
@@ -168,9 +202,9 @@ export class ESpikeFormer extends Module<[tf.Tensor, Branch], tf.Tensor> {
     this.ConvBlock2_1 = this.child('ConvBlock2_1', convBlocks(c1));
     this.ConvBlock2_2 = this.child('ConvBlock2_2', convBlocks(c1));
     this.downsample3 = this.child('downsample3', down(c1, c2, 3, 2));
-    this.block3 = this.child('block3', blocks(c2, 6));
+    this.block3 = this.child('block3', blocks(c2, this.depths[0]));
     this.downsample4 = this.child('downsample4', down(c2, c3, 3, 1));
-    this.block4 = this.child('block4', blocks(c3, 2));
+    this.block4 = this.child('block4', blocks(c3, this.depths[1]));
   }
 
   /** Channels of the output of segment `i` (the width each memory-retrieval module works at). */
@@ -204,7 +238,9 @@ export class ESpikeFormer extends Module<[tf.Tensor, Branch], tf.Tensor> {
    * 4. `block3.3`–`block3.5`, `downsample4` (→ c3)
    * 5. `block4.0`, `block4.1`
    *
-   * The reference applies `mrm[i]` to the search features after segment i.
+   * With other {@link depths}, segment 3 runs the first {@link stage3Split} blocks of stage 3,
+   * segment 4 the rest and `downsample4`, segment 5 every block of stage 4 (a segment without
+   * blocks returns its input). The reference applies `mrm[i]` to the search features after segment i.
    */
   segment(i: number, x: tf.Tensor, branch: Branch): tf.Tensor {
     this.assertAlive();
@@ -233,9 +269,9 @@ export class ESpikeFormer extends Module<[tf.Tensor, Branch], tf.Tensor> {
       case 2:
         return this.downsample3.apply(conv(this.ConvBlock2_2, conv(this.ConvBlock2_1, x)));
       case 3:
-        return trans(0, 3, this.block3, x);
+        return trans(0, this.stage3Split, this.block3, x);
       case 4:
-        return this.downsample4.apply(trans(3, this.block3.length, this.block3, x));
+        return this.downsample4.apply(trans(this.stage3Split, this.block3.length, this.block3, x));
       default:
         return trans(0, this.block4.length, this.block4, x);
     }

@@ -1,13 +1,7 @@
-import {
-  type BatchNorm2d,
-  ConfigError,
-  Conv2d,
-  type FrozenBatchNorm2d,
-  Module,
-  type NILIF,
-} from '@spiketrack/neurons';
+import { type BatchNorm2d, ConfigError, Conv2d, type FrozenBatchNorm2d, Module } from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  type BlockNeuron,
   type BlockNeuronOptions,
   checkNorm,
   checkPositiveInt,
@@ -28,7 +22,7 @@ export interface SpikingConvBlockOptions {
   sepKernelSize?: number;
   /** Normalization after each conv (default `'frozen'`). */
   norm?: NormKind;
-  /** Options of the NI-LIF neurons. */
+  /** The neurons (default NI-LIF; see {@link BlockNeuronOptions}). */
   neuron?: BlockNeuronOptions;
   /** Seed of the convs' initialization. */
   seed?: number;
@@ -46,10 +40,10 @@ export class SpikingConvBlock extends Module {
   readonly dim: number;
   readonly hidden: number;
   readonly Conv: SpikingSepConv;
-  readonly spike1: NILIF;
+  readonly spike1: BlockNeuron;
   readonly conv1: Conv2d;
   readonly bn1: FrozenBatchNorm2d | BatchNorm2d;
-  readonly spike2: NILIF;
+  readonly spike2: BlockNeuron;
   readonly conv2: Conv2d;
   readonly bn2: FrozenBatchNorm2d | BatchNorm2d;
 
@@ -80,7 +74,7 @@ export class SpikingConvBlock extends Module {
         ...seed(0),
       }),
     );
-    this.spike1 = this.child('spike1', makeNeuron(opts.neuron));
+    this.spike1 = this.child('spike1', makeNeuron(opts.neuron, 0, where));
     this.conv1 = this.child(
       'conv1',
       new Conv2d({
@@ -93,7 +87,7 @@ export class SpikingConvBlock extends Module {
       }),
     );
     this.bn1 = this.child('bn1', makeNorm2d(norm, hidden));
-    this.spike2 = this.child('spike2', makeNeuron(opts.neuron));
+    this.spike2 = this.child('spike2', makeNeuron(opts.neuron, 0, where));
     this.conv2 = this.child(
       'conv2',
       new Conv2d({

@@ -8,8 +8,11 @@ import {
   FrozenBatchNorm1d,
   FrozenBatchNorm2d,
   foldBatchNorm,
+  ILIF,
+  LIF,
   NILIF,
   Sequential,
+  type SurrogateFn,
 } from '@spiketrack/neurons';
 import type * as tf from '@tensorflow/tfjs-core';
 
@@ -20,12 +23,104 @@ import type * as tf from '@tensorflow/tfjs-core';
  */
 export type NormKind = 'frozen' | 'batch';
 
-/** Options of the NI-LIF neurons inside a block. */
+/** The spiking neuron models a block can use (see {@link BlockNeuronOptions.type}). */
+export const BLOCK_NEURON_TYPES = ['ni-lif', 'lif', 'i-lif'] as const;
+
+/** One of {@link BLOCK_NEURON_TYPES}. */
+export type BlockNeuronType = (typeof BLOCK_NEURON_TYPES)[number];
+
+/** A neuron module a block holds: {@link NILIF} (the default), {@link LIF} or {@link ILIF}. */
+export type BlockNeuron = NILIF | LIF | ILIF;
+
+/**
+ * The neurons inside a block: which model, and its options. Every neuron of the block (and of the
+ * blocks it builds) gets the same options. An option that the chosen model does not have is a
+ * `ConfigError`.
+ */
 export interface BlockNeuronOptions {
-  /** T_max of every NI-LIF (default 4, the reference's `mem_update(time_step=4)`): `T_max − 1` decay logits. */
+  /**
+   * The neuron model (default `'ni-lif'`, SpikeTrack's):
+   * - `'ni-lif'`: {@link NILIF}, integer spikes normalized to `{0, 1/D, …, 1}` with learned decays
+   *   (the reference; options `maxSteps`, `levels`);
+   * - `'lif'`: {@link LIF}, binary spikes with a fixed leak and a surrogate gradient (options `tau`,
+   *   `vThreshold`, `decayInput`, `surrogate`);
+   * - `'i-lif'`: {@link ILIF}, integer spike counts `0…D` (not normalized) with a LIF membrane and a
+   *   straight-through gradient (options `tau`, `vThreshold`, `decayInput`, `levels`).
+   */
+  type?: BlockNeuronType;
+  /** NI-LIF: T_max (default 4, the reference's `mem_update(time_step=4)`): `T_max − 1` decay logits. */
   maxSteps?: number;
-  /** Quantization levels D (default 4). */
+  /** NI-LIF and I-LIF: quantization levels D (default 4). */
   levels?: number;
+  /** LIF and I-LIF: membrane time constant τ ≥ 1 (default 2). */
+  tau?: number;
+  /** LIF and I-LIF: firing threshold (default 1). */
+  vThreshold?: number;
+  /** LIF and I-LIF: whether the input is divided by τ too (default true, SpikingJelly's default). */
+  decayInput?: boolean;
+  /** LIF: the surrogate gradient of the firing (default `surrogate.sigmoid(4)`). */
+  surrogate?: SurrogateFn;
+}
+
+const NEURON_OPTION_OF: Readonly<Record<BlockNeuronType, readonly string[]>> = {
+  'ni-lif': ['maxSteps', 'levels'],
+  lif: ['tau', 'vThreshold', 'decayInput', 'surrogate'],
+  'i-lif': ['tau', 'vThreshold', 'decayInput', 'levels'],
+};
+
+/**
+ * Checks block neuron options: an object (or undefined), a known `type`, and only the options of
+ * that type. Returns the options with `type` filled in.
+ */
+export function checkBlockNeuron(
+  where: string,
+  opts: BlockNeuronOptions | undefined,
+): BlockNeuronOptions & { type: BlockNeuronType } {
+  if (opts === undefined) return { type: 'ni-lif' };
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+    throw new ConfigError(`${where}: neuron must be an object of neuron options, got ${String(opts)}`);
+  }
+  const type = opts.type ?? 'ni-lif';
+  if (!(BLOCK_NEURON_TYPES as readonly string[]).includes(type)) {
+    throw new ConfigError(
+      `${where}: neuron.type must be one of ${BLOCK_NEURON_TYPES.join(', ')}, got ${String(type)}`,
+    );
+  }
+  const allowed = NEURON_OPTION_OF[type];
+  for (const [k, v] of Object.entries(opts)) {
+    if (k === 'type' || v === undefined) continue;
+    if (!allowed.includes(k)) {
+      const owners = BLOCK_NEURON_TYPES.filter((t) => NEURON_OPTION_OF[t].includes(k));
+      throw new ConfigError(
+        owners.length
+          ? `${where}: neuron.${k} is an option of ${owners.join(' and ')}, not of '${type}' (its options: ${allowed.join(', ')})`
+          : `${where}: unknown neuron option '${k}' (the options of '${type}': ${allowed.join(', ')})`,
+      );
+    }
+  }
+  return { ...opts, type };
+}
+
+/**
+ * A new neuron with the block's neuron options ({@link BlockNeuronOptions}; NI-LIF by default).
+ * `timeAxis` is the axis the neuron scans (default 0, time first); `where` names the caller in errors.
+ */
+export function makeNeuron(opts: BlockNeuronOptions = {}, timeAxis = 0, where = 'makeNeuron'): BlockNeuron {
+  const o = checkBlockNeuron(where, opts);
+  const pick = <K extends keyof BlockNeuronOptions>(...keys: K[]) =>
+    Object.fromEntries(keys.flatMap((k) => (o[k] === undefined ? [] : [[k, o[k]]]))) as Pick<
+      BlockNeuronOptions,
+      K
+    >;
+  const axis = timeAxis === 0 ? {} : { timeAxis };
+  switch (o.type) {
+    case 'lif':
+      return new LIF({ ...pick('tau', 'vThreshold', 'decayInput', 'surrogate'), ...axis });
+    case 'i-lif':
+      return new ILIF({ ...pick('tau', 'vThreshold', 'decayInput', 'levels'), ...axis });
+    default:
+      return new NILIF({ maxSteps: o.maxSteps ?? 4, levels: o.levels ?? 4, ...axis });
+  }
 }
 
 /** Checks a {@link NormKind}. */
@@ -43,11 +138,6 @@ export function checkPositiveInt(where: string, name: string, v: unknown): numbe
     throw new ConfigError(`${where}: ${name} must be a positive integer, got ${String(v)}`);
   }
   return v;
-}
-
-/** A new NI-LIF neuron with the block's neuron options. */
-export function makeNeuron(opts: BlockNeuronOptions = {}): NILIF {
-  return new NILIF({ maxSteps: opts.maxSteps ?? 4, levels: opts.levels ?? 4 });
 }
 
 /** A 2-D normalization layer of the given kind. */

@@ -1,13 +1,7 @@
-import {
-  ConfigError,
-  Conv2d,
-  type FrozenBatchNorm2d,
-  type BatchNorm2d,
-  Module,
-  type NILIF,
-} from '@spiketrack/neurons';
+import { ConfigError, Conv2d, type FrozenBatchNorm2d, type BatchNorm2d, Module } from '@spiketrack/neurons';
 import type * as tf from '@tensorflow/tfjs-core';
 import {
+  type BlockNeuron,
   type BlockNeuronOptions,
   checkNorm,
   checkPositiveInt,
@@ -34,7 +28,7 @@ export interface SpikingDownsampleOptions {
   firstLayer?: boolean;
   /** Normalization (default `'frozen'`). */
   norm?: NormKind;
-  /** Options of the NI-LIF neuron. */
+  /** The neuron (default NI-LIF; see {@link BlockNeuronOptions}). */
   neuron?: BlockNeuronOptions;
   /** Seed of the conv's initialization. */
   seed?: number;
@@ -53,7 +47,7 @@ export class SpikingDownsample extends Module {
   readonly firstLayer: boolean;
   readonly encode_conv: Conv2d;
   readonly encode_bn: FrozenBatchNorm2d | BatchNorm2d;
-  readonly encode_spike: NILIF | null;
+  readonly encode_spike: BlockNeuron | null;
 
   constructor(opts: SpikingDownsampleOptions) {
     super();
@@ -78,7 +72,7 @@ export class SpikingDownsample extends Module {
       }),
     );
     this.encode_bn = this.child('encode_bn', makeNorm2d(checkNorm(where, opts.norm), this.outChannels));
-    this.encode_spike = first ? null : this.child('encode_spike', makeNeuron(opts.neuron));
+    this.encode_spike = first ? null : this.child('encode_spike', makeNeuron(opts.neuron, 0, where));
   }
 
   /** `[T, B, H, W, inChannels]` → `[T, B, H', W', outChannels]`. */

@@ -10,6 +10,7 @@ export {
   type LinearSpikeAttentionOptions,
 } from './attention';
 export {
+  E_SPIKEFORMER_DEPTHS,
   E_SPIKEFORMER_PRESETS,
   E_SPIKEFORMER_SEGMENTS,
   ESpikeFormer,
@@ -17,7 +18,17 @@ export {
   type ESpikeFormerPreset,
 } from './backbone';
 export { SpikingConvBlock, type SpikingConvBlockOptions } from './conv-block';
-export { type BlockNeuronOptions, ConvBn, type ConvBnOptions, type NormKind } from './conv-bn';
+export {
+  BLOCK_NEURON_TYPES,
+  type BlockNeuron,
+  type BlockNeuronOptions,
+  type BlockNeuronType,
+  checkBlockNeuron,
+  ConvBn,
+  type ConvBnOptions,
+  makeNeuron,
+  type NormKind,
+} from './conv-bn';
 export {
   type LinearAttentionOptions,
   linearAttentionMemory,

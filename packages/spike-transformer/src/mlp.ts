@@ -1,13 +1,7 @@
-import {
-  type BatchNorm1d,
-  ConfigError,
-  Conv1d,
-  type FrozenBatchNorm1d,
-  Module,
-  type NILIF,
-} from '@spiketrack/neurons';
+import { type BatchNorm1d, ConfigError, Conv1d, type FrozenBatchNorm1d, Module } from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  type BlockNeuron,
   type BlockNeuronOptions,
   checkNorm,
   checkPositiveInt,
@@ -30,7 +24,7 @@ export interface SpikingMLPOptions {
    * `'batch'` (`nn.BatchNorm1d`, as in the memory retrieval modules).
    */
   norm?: NormKind;
-  /** Options of the two NI-LIF neurons. */
+  /** The two neurons (default NI-LIF; see {@link BlockNeuronOptions}). */
   neuron?: BlockNeuronOptions;
   /** Seed of the layers' initialization. */
   seed?: number;
@@ -49,9 +43,9 @@ export class SpikingMLP extends Module {
   readonly hiddenFeatures: number;
   readonly outFeatures: number;
   readonly fc1_conv: Conv1d;
-  readonly fc1_spike: NILIF;
+  readonly fc1_spike: BlockNeuron;
   readonly fc2_conv: Conv1d;
-  readonly fc2_spike: NILIF;
+  readonly fc2_spike: BlockNeuron;
   readonly fc1_bn: FrozenBatchNorm1d | BatchNorm1d;
   readonly fc2_bn: FrozenBatchNorm1d | BatchNorm1d;
 
@@ -74,7 +68,7 @@ export class SpikingMLP extends Module {
         ...seed(0),
       }),
     );
-    this.fc1_spike = this.child('fc1_spike', makeNeuron(opts.neuron));
+    this.fc1_spike = this.child('fc1_spike', makeNeuron(opts.neuron, 0, where));
     this.fc2_conv = this.child(
       'fc2_conv',
       new Conv1d({
@@ -84,7 +78,7 @@ export class SpikingMLP extends Module {
         ...seed(1),
       }),
     );
-    this.fc2_spike = this.child('fc2_spike', makeNeuron(opts.neuron));
+    this.fc2_spike = this.child('fc2_spike', makeNeuron(opts.neuron, 0, where));
     this.fc1_bn = this.child('fc1_bn', makeNorm1d(norm, this.hiddenFeatures));
     this.fc2_bn = this.child('fc2_bn', makeNorm1d(norm, this.outFeatures));
   }

@@ -1,6 +1,7 @@
-import { ConfigError, Module, type NILIF } from '@spiketrack/neurons';
+import { ConfigError, Module } from '@spiketrack/neurons';
 import type * as tf from '@tensorflow/tfjs-core';
 import {
+  type BlockNeuron,
   type BlockNeuronOptions,
   ConvBn,
   checkNorm,
@@ -24,7 +25,7 @@ export interface SpikingSepConvOptions {
   bias?: boolean;
   /** Normalization after each conv (default `'frozen'`). */
   norm?: NormKind;
-  /** Options of the three NI-LIF neurons. */
+  /** The three neurons (default NI-LIF; see {@link BlockNeuronOptions}). */
   neuron?: BlockNeuronOptions;
   /** Seed of the convs' initialization (each conv gets its own offset). */
   seed?: number;
@@ -42,11 +43,11 @@ export interface SpikingSepConvOptions {
 export class SpikingSepConv extends Module {
   readonly dim: number;
   readonly hidden: number;
-  readonly spike1: NILIF;
+  readonly spike1: BlockNeuron;
   readonly pwconv1: ConvBn;
-  readonly spike2: NILIF;
+  readonly spike2: BlockNeuron;
   readonly dwconv: ConvBn;
-  readonly spike3: NILIF;
+  readonly spike3: BlockNeuron;
   readonly pwconv2: ConvBn;
 
   constructor(opts: SpikingSepConvOptions) {
@@ -72,14 +73,14 @@ export class SpikingSepConv extends Module {
     const seed = (i: number) => (opts.seed === undefined ? {} : { seed: opts.seed + i });
     this.dim = dim;
     this.hidden = hidden;
-    this.spike1 = this.child('spike1', makeNeuron(opts.neuron));
+    this.spike1 = this.child('spike1', makeNeuron(opts.neuron, 0, where));
     this.pwconv1 = this.child('pwconv1', new ConvBn(dim, hidden, { bias, norm, ...seed(0) }));
-    this.spike2 = this.child('spike2', makeNeuron(opts.neuron));
+    this.spike2 = this.child('spike2', makeNeuron(opts.neuron, 0, where));
     this.dwconv = this.child(
       'dwconv',
       new ConvBn(hidden, hidden, { kernelSize: k, padding, groups: hidden, bias, norm, ...seed(1) }),
     );
-    this.spike3 = this.child('spike3', makeNeuron(opts.neuron));
+    this.spike3 = this.child('spike3', makeNeuron(opts.neuron, 0, where));
     this.pwconv2 = this.child('pwconv2', new ConvBn(hidden, dim, { bias, norm, ...seed(2) }));
   }
 

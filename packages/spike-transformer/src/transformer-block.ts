@@ -22,7 +22,7 @@ export interface SpikingTransformerBlockOptions {
   templateEmbeds?: number;
   /** Normalization (default `'frozen'`). */
   norm?: NormKind;
-  /** Options of the NI-LIF neurons. */
+  /** The neurons (default NI-LIF; see {@link BlockNeuronOptions}). */
   neuron?: BlockNeuronOptions;
   /** Seed of the layers' initialization. */
   seed?: number;
