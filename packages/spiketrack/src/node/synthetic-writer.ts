@@ -53,9 +53,10 @@ export interface WriteSyntheticOptions {
   readonly images?: boolean;
   /**
    * Called after each frame is written, with the rendered frame (so that a caller can track it
-   * without rendering it again), the number of frames written and the sequence length.
+   * without rendering it again), the number of frames written and the sequence length; a promise
+   * it returns is awaited before the next frame.
    */
-  readonly onFrame?: (frame: SyntheticFrame, done: number, total: number) => void;
+  readonly onFrame?: (frame: SyntheticFrame, done: number, total: number) => unknown;
 }
 
 /**
@@ -91,7 +92,7 @@ export async function writeSyntheticSequence(
     gt.push(formatBoxLine(f.box));
     absence.push(f.absent ? '1' : '0');
     cover.push(String(f.cover));
-    options.onFrame?.(f, i + 1, seq.length);
+    await options.onFrame?.(f, i + 1, seq.length);
   }
   await writeFile(join(partial, 'groundtruth.txt'), `${gt.join('\n')}\n`);
   await writeFile(join(partial, 'absence.label'), `${absence.join('\n')}\n`);

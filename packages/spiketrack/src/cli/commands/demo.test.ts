@@ -26,9 +26,21 @@ function overlap(a: number[], b: number[]): number {
 describe.skipIf(testBackend() !== 'cpu')('spiketrack demo', () => {
   it('tracks a synthetic sequence with the NCC baseline and writes a GIF, boxes and metrics', async () => {
     const out = join(dir, 'run');
-    const run = await cli('demo', '--out', out, '--seed', '3', '--frames', '8', '--size', '96x72');
+    const run = await cli(
+      'demo',
+      '--tracker',
+      'ncc',
+      '--out',
+      out,
+      '--seed',
+      '3',
+      '--frames',
+      '8',
+      '--size',
+      '96x72',
+    );
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/no bundled SpikeTrack model yet.*NCC baseline/);
+    expect(run.stderr).toMatch(/tracking with the NCC baseline/);
     expect(run.stderr).not.toMatch(/ETA/); // not a terminal: no progress bar
     expect(run.stdout).toMatch(/mean IoU +\d\.\d{3}/);
     expect(run.stdout).toMatch(/success AUC +\d\.\d{3}/);
@@ -60,6 +72,8 @@ describe.skipIf(testBackend() !== 'cpu')('spiketrack demo', () => {
     // Same seed, same boxes.
     const again = await cli(
       'demo',
+      '--tracker',
+      'ncc',
       '--out',
       join(dir, 'again'),
       '--seed',
@@ -79,6 +93,8 @@ describe.skipIf(testBackend() !== 'cpu')('spiketrack demo', () => {
     const out = join(dir, 'frames');
     const run = await cli(
       'demo',
+      '--tracker',
+      'ncc',
       '--out',
       out,
       '--frames',
@@ -99,6 +115,44 @@ describe.skipIf(testBackend() !== 'cpu')('spiketrack demo', () => {
     expect(new GifReader(readFileSync(join(out, 'demo.gif'))).width).toBe(64);
   });
 
+  it('tracks with the bundled SpikeTrack model by default, with its score and FPS in the GIF', async () => {
+    const out = join(dir, 'bundled');
+    const run = await cli(
+      'demo',
+      '--out',
+      out,
+      '--seed',
+      '4',
+      '--frames',
+      '5',
+      '--size',
+      '160x120',
+      '--backend',
+      'cpu',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(
+      /bundled SpikeTrack model spiketrack-synthetic-v1, trained on synthetic sequences only/,
+    );
+    expect(run.stderr).toMatch(/backend: cpu/);
+    expect(run.stdout).toMatch(/tracker +SpikeTrack, bundled model spiketrack-synthetic-v1 \(cpu\)/);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({
+      tracker: 'spiketrack',
+      model: 'spiketrack-synthetic-v1',
+      backend: 'cpu',
+    });
+    const pred = readBoxes(join(out, 'results', 'demo-4.txt'));
+    const gt = readBoxes(join(out, 'dataset', 'demo-4', 'groundtruth.txt'));
+    expect(pred).toHaveLength(5);
+    expect(pred[0]).toEqual(gt[0]);
+    expect(pred.flat().every(Number.isFinite)).toBe(true);
+    const ious = pred.map((p, i) => overlap(p, gt[i]!));
+    expect(summary.metrics.mean_iou).toBeCloseTo(ious.reduce((a, b) => a + b, 0) / ious.length, 3);
+    expect(summary.speed.tracker_fps).toBeGreaterThan(0);
+    expect(new GifReader(readFileSync(join(out, 'demo.gif'))).numFrames()).toBe(5);
+  });
+
   it('prints help, and rejects bad options with exit code 2', async () => {
     const help = await cli('demo', '--help');
     expect(help.code).toBe(0);
@@ -113,6 +167,8 @@ describe.skipIf(testBackend() !== 'cpu')('spiketrack demo', () => {
       [['--gif-scale', '0'], /--gif-scale must be an integer/],
       [['extra'], /unexpected argument 'extra'/],
       [['--bogus'], /bogus/],
+      [['--tracker', 'kcf'], /--tracker must be spiketrack or ncc/],
+      [['--tracker', 'ncc', '--checkpoint', 'x.pth.tar'], /--checkpoint is for --tracker spiketrack/],
     ] as const) {
       const r = await cli('demo', '--out', join(dir, 'bad'), ...args);
       expect(r.code, args.join(' ')).toBe(2);

@@ -1,12 +1,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NccTracker } from '../../baseline/ncc';
+import { BUNDLED_MODEL } from '../../bundled-model';
 import { evaluateSequence, iou } from '../../eval/metrics';
 import type { Sequence } from '../../eval/types';
 import { AnnotatedGif } from '../../node/annotated-gif';
 import { formatBoxLine, writeSyntheticSequence } from '../../node/synthetic-writer';
 import { SyntheticSequence } from '../../synthetic/sequence';
+import type { RgbImage } from '../../frames/rgb-image';
 import type { Box } from '../../tracker/box';
+import { Tracker } from '../../tracker/tracker';
+import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
 import { type CliCommand, type CliValues, UsageError } from '../command';
 import { ProgressBar } from '../progress';
 
@@ -16,25 +20,30 @@ Generates a synthetic tracking sequence (textured background, a moving textured 
 changes scale and aspect, a look-alike distractor, a partial occlusion, illumination change,
 motion blur; no download), tracks it, and writes an annotated GIF, the boxes and the metrics.
 
-No trained SpikeTrack model is bundled yet, so the demo tracks with the NCC baseline
-(zero-mean normalized cross-correlation of the first frame's target; no learning) and says so.
+It tracks with the bundled SpikeTrack model (${BUNDLED_MODEL.name}, trained on synthetic sequences
+only; on real video use an official checkpoint), a checkpoint of your own (--checkpoint), or the
+NCC baseline (--tracker ncc: zero-mean normalized cross-correlation, no learning).
 
 Writes into --out:
-  demo.gif                   the frames (halved), ground truth in green, the tracker in red
+  demo.gif                   the frames (halved), ground truth in green, the tracker in red, with
+                             the frame number, IoU, the tracker's score and its frames per second
   results/<seq>.txt          the tracker's boxes, x,y,w,h per frame (frame 1 = the initial box)
   dataset/<seq>/             the sequence's annotations, GOT-10k layout (groundtruth.txt,
                              absence.label, cover.label, meta_info.ini; with --save-frames also
                              00000001.jpg …); dataset/list.txt
-  summary.json               tracker, sequence, mean IoU, success AUC (21 thresholds),
-                             precision at 20 px, normalized precision, speed
+  summary.json               tracker, model, backend, sequence, mean IoU, success AUC
+                             (21 thresholds), precision at 20 px, normalized precision, speed
 
 Options:
+  --tracker NAME     spiketrack (default) or ncc
+  --checkpoint FILE  the SpikeTrack weights (.pth.tar or .safetensors; default: the bundled model)
   --out DIR          the output folder (default ./spiketrack-demo)
   --seed N           the sequence's seed, an integer (default 1)
   --frames N         number of frames, at least 2 (default 120)
   --size WxH         frame size (default 640x480)
   --gif-scale N      GIF pixels per frame pixel, 1/N (default 2)
   --save-frames      also write the frames as JPEG (quality 90; slower)
+${BACKEND_HELP}
   -h, --help         this help
 
 Then: spiketrack metrics --format got10k --dataset DIR/dataset --results DIR/results
@@ -43,7 +52,36 @@ Exit codes: 0 success, 2 bad input, 1 internal error.
 `;
 
 const BASELINE_NOTE =
-  'no bundled SpikeTrack model yet (a later release trains it); this demo tracks with the NCC baseline (zero-mean normalized cross-correlation, no learning)';
+  "tracking with the NCC baseline (zero-mean normalized cross-correlation of the first frame's target; no learning)";
+const BUNDLED_NOTE = `tracking with the bundled SpikeTrack model ${BUNDLED_MODEL.name}, trained on synthetic sequences only (on real video, use an official checkpoint)`;
+
+/** What the demo tracks with: one initialization, then one box and score per frame. */
+interface DemoTracker {
+  readonly label: string;
+  initialize(image: RgbImage, box: Box): Promise<void>;
+  track(image: RgbImage): Promise<{ box: Box; score: number }>;
+  dispose(): void;
+}
+
+function nccDemoTracker(): DemoTracker {
+  const t = new NccTracker();
+  return {
+    label: 'NCC',
+    initialize: async (image, box) => t.initialize(image, box),
+    track: async (image) => t.track(image),
+    dispose: () => t.dispose(),
+  };
+}
+
+async function spikeTrackDemoTracker(checkpoint: string | undefined): Promise<DemoTracker> {
+  const t = await Tracker.create(checkpoint === undefined ? {} : { checkpoint });
+  return {
+    label: 'SCORE',
+    initialize: async (image, box) => t.initialize(image, box),
+    track: async (image) => t.track(image),
+    dispose: () => t.dispose(),
+  };
+}
 
 function intOption(values: CliValues, name: string, fallback: number, min: number, max: number): number {
   const raw = values[name];
@@ -82,6 +120,9 @@ export const demoCommand: CliCommand = {
     size: { type: 'string' },
     'gif-scale': { type: 'string' },
     'save-frames': { type: 'boolean', default: false },
+    tracker: { type: 'string', default: 'spiketrack' },
+    checkpoint: { type: 'string' },
+    ...BACKEND_OPTION,
   },
   async run(values, positionals, io) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
@@ -91,7 +132,22 @@ export const demoCommand: CliCommand = {
     const [width, height] = sizeOption(values.size);
     const gifScale = intOption(values, 'gif-scale', 2, 1, Math.min(width, height) - 1);
 
-    io.stderr.write(`spiketrack demo: ${BASELINE_NOTE}.\n`);
+    const kind = String(values.tracker);
+    if (kind !== 'spiketrack' && kind !== 'ncc') {
+      throw new UsageError(`--tracker must be spiketrack or ncc, got '${kind}'`);
+    }
+    const checkpoint = typeof values.checkpoint === 'string' ? values.checkpoint : undefined;
+    if (kind === 'ncc' && checkpoint !== undefined) {
+      throw new UsageError('--checkpoint is for --tracker spiketrack; the NCC baseline has no weights');
+    }
+    const note =
+      kind === 'ncc'
+        ? BASELINE_NOTE
+        : checkpoint === undefined
+          ? BUNDLED_NOTE
+          : `tracking with ${checkpoint}`;
+    io.stderr.write(`spiketrack demo: ${note}.\n`);
+    const backend = kind === 'spiketrack' ? await selectCliBackend(values.backend, io) : null;
     const name = `demo-${seed}`;
     const seq = new SyntheticSequence({ seed, name, frames, width, height });
     const datasetDir = join(out, 'dataset');
@@ -99,7 +155,7 @@ export const demoCommand: CliCommand = {
     await mkdir(datasetDir, { recursive: true });
     await mkdir(resultsDir, { recursive: true });
 
-    const tracker = new NccTracker();
+    const tracker = kind === 'ncc' ? nccDemoTracker() : await spikeTrackDemoTracker(checkpoint);
     const gif = new AnnotatedGif(width, height, { scale: gifScale, delay: 100 });
     const predicted: Box[] = [];
     const truth: Box[] = [];
@@ -112,15 +168,15 @@ export const demoCommand: CliCommand = {
     try {
       await writeSyntheticSequence(seq, datasetDir, {
         images: values['save-frames'] === true,
-        onFrame: (f) => {
+        onFrame: async (f) => {
           let box: Box;
           let score = 1;
           if (f.index === 0) {
-            tracker.initialize(f.image, f.box);
+            await tracker.initialize(f.image, f.box);
             box = f.box;
           } else {
             const t0 = performance.now();
-            const r = tracker.track(f.image);
+            const r = await tracker.track(f.image);
             trackMs += performance.now() - t0;
             box = r.box;
             score = r.score;
@@ -129,6 +185,7 @@ export const demoCommand: CliCommand = {
           truth.push(f.box);
           absent.push(f.absent);
           cover.push(f.cover);
+          const fpsSoFar = f.index > 0 && trackMs > 0 ? (f.index * 1000) / trackMs : null;
           gif.addFrame(
             f.image,
             [
@@ -138,7 +195,8 @@ export const demoCommand: CliCommand = {
             [
               { text: `${f.index + 1} `, color: 'white' },
               { text: `IOU ${iou(box, f.box).toFixed(2)} `, color: 'yellow' },
-              { text: `NCC ${score.toFixed(2)}`, color: 'red' },
+              { text: `${tracker.label} ${score.toFixed(2)} `, color: 'red' },
+              ...(fpsSoFar === null ? [] : [{ text: `FPS ${fpsSoFar.toFixed(1)}`, color: 'cyan' as const }]),
             ],
           );
           bar?.tick();
@@ -168,8 +226,10 @@ export const demoCommand: CliCommand = {
     const { scores, curves } = evaluateSequence(predicted, sequence);
     const fps = trackMs > 0 ? ((frames - 1) * 1000) / trackMs : null;
     const summary = {
-      tracker: 'ncc',
-      note: BASELINE_NOTE,
+      tracker: kind,
+      model: kind === 'ncc' ? null : (checkpoint ?? BUNDLED_MODEL.name),
+      backend,
+      note,
       sequence: {
         name,
         seed,
@@ -197,7 +257,7 @@ export const demoCommand: CliCommand = {
     const f3 = (v: number) => v.toFixed(3);
     io.stdout.write(
       [
-        `tracker       NCC baseline (no bundled SpikeTrack model yet)`,
+        `tracker       ${kind === 'ncc' ? 'NCC baseline (no learning)' : `SpikeTrack, ${checkpoint ?? `bundled model ${BUNDLED_MODEL.name}`} (${backend})`}`,
         `sequence      ${name}: ${frames} frames, ${width}×${height}, seed ${seed}`,
         `mean IoU      ${f3(scores.ao)}`,
         `success AUC   ${f3(scores.success_auc)}`,
