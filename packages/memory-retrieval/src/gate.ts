@@ -1,5 +1,10 @@
-import { ConfigError, Conv1d, formatShape, Module, NILIF, Sequential, ShapeError } from '@spiketrack/neurons';
-import { timeFirstDims } from '@spiketrack/spike-transformer';
+import { ConfigError, Conv1d, formatShape, Module, Sequential, ShapeError } from '@spiketrack/neurons';
+import {
+  type BlockNeuron,
+  type BlockNeuronOptions,
+  makeNeuron,
+  timeFirstDims,
+} from '@spiketrack/spike-transformer';
 import * as tf from '@tensorflow/tfjs-core';
 import { gridOf, optionsObject, positiveInt } from './checks';
 
@@ -31,6 +36,11 @@ export interface GateModuleOptions {
   maxSteps?: number;
   /** Quantization levels D of the NI-LIF (default 4). */
   levels?: number;
+  /**
+   * The MLP's neuron, as the blocks of `@spiketrack/spike-transformer` take it (default NI-LIF;
+   * e.g. `{ type: 'lif' }`). Give either this or `maxSteps` / `levels`, not both.
+   */
+  neuron?: BlockNeuronOptions;
   /** Seed of the layers' initialization. */
   seed?: number;
 }
@@ -57,8 +67,8 @@ export class GateModule extends Module {
   /** Input width of the MLP (`H·W` or `C`), hidden width is half of it (floored, as torch's `//`). */
   readonly mlpInFeatures: number;
   readonly mlp: Sequential;
-  /** The NI-LIF inside the MLP (`mlp.1`). */
-  readonly spike: NILIF;
+  /** The neuron inside the MLP (`mlp.1`; NI-LIF unless `neuron` says otherwise). */
+  readonly spike: BlockNeuron;
 
   constructor(opts: GateModuleOptions = {}) {
     super();
@@ -84,11 +94,14 @@ export class GateModule extends Module {
     this.mlpInFeatures = inF;
     const seed = (i: number) => (opts.seed === undefined ? {} : { seed: opts.seed + i });
     // In our channels-last layout the MLP sees [N, T, features]: the time axis of the NI-LIF is 1.
-    this.spike = new NILIF({
-      timeAxis: 1,
+    if (opts.neuron !== undefined && (opts.maxSteps !== undefined || opts.levels !== undefined)) {
+      throw new ConfigError(`${where}: give neuron or maxSteps / levels, not both`);
+    }
+    const neuron = opts.neuron ?? {
       ...(opts.maxSteps === undefined ? {} : { maxSteps: opts.maxSteps }),
       ...(opts.levels === undefined ? {} : { levels: opts.levels }),
-    });
+    };
+    this.spike = makeNeuron(neuron, 1, where);
     this.mlp = this.child(
       'mlp',
       new Sequential(

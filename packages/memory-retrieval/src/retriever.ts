@@ -4,14 +4,17 @@ import {
   formatShape,
   Module,
   ModuleList,
-  NILIF,
   ParameterList,
   resizeBilinear,
   ShapeError,
 } from '@spiketrack/neurons';
 import {
+  type BlockNeuron,
+  type BlockNeuronOptions,
   ConvBn,
+  checkBlockNeuron,
   linearAttentionMemory,
+  makeNeuron,
   mergeTime,
   queryLinearAttention,
   splitTime,
@@ -22,17 +25,13 @@ import { gridOf, optionsObject, positiveInt, tensorArg } from './checks';
 import { GateModule } from './gate';
 import { TemplateMemory } from './template-memory';
 
-/** Options of the NI-LIF neurons of a {@link Retriever}. */
-export interface RetrieverNeuronOptions {
-  /**
-   * T_max of every NI-LIF (default 4, the reference's `mem_update(time_step=4)`: 3 decay logits),
-   * so at most `maxSteps` templates. Raise it for more templates (the decay shapes then differ
-   * from the reference's `[3]`).
-   */
-  maxSteps?: number;
-  /** Quantization levels D (default 4). */
-  levels?: number;
-}
+/**
+ * The neurons of a {@link Retriever} (the gate's included): the block neuron options of
+ * `@spiketrack/spike-transformer`. NI-LIF by default (the reference's; `maxSteps`, default 4, is
+ * then the most templates a memory may hold, and raising it changes the decay shapes from the
+ * reference's `[3]`), or `{ type: 'lif' | 'i-lif', … }`, which bound no template count.
+ */
+export type RetrieverNeuronOptions = BlockNeuronOptions;
 
 /** Options of {@link Retriever}. */
 export interface RetrieverOptions {
@@ -56,7 +55,7 @@ export interface RetrieverOptions {
   gridSize?: number | [number, number];
   /** Template positional embeddings `t_pos_embeds` (default 4); template t uses `min(t, n − 1)`. */
   templateEmbeds?: number;
-  /** Options of the NI-LIF neurons (the gate's included). */
+  /** The neurons (the gate's included; default NI-LIF, see {@link RetrieverNeuronOptions}). */
   neuron?: RetrieverNeuronOptions;
   /** Seed of the layers' initialization. */
   seed?: number;
@@ -97,27 +96,29 @@ export class Retriever extends Module<[tf.Tensor, tf.Tensor], tf.Tensor> {
   readonly numTemplates: number;
   /** The token grid `[rows, cols]`. */
   readonly grid: [number, number];
-  /** The most templates a memory may hold: `min(numTemplates, neuron.maxSteps)`. */
+  /** The most templates a memory may hold: `numTemplates`, and at most `neuron.maxSteps` for NI-LIF. */
   readonly maxTemplates: number;
   readonly s_pos_embed: tf.Variable;
-  readonly head_spike: NILIF;
+  readonly head_spike: BlockNeuron;
   readonly q_conv: ConvBn;
   readonly k_conv: ConvBn;
   readonly v_conv: ConvBn;
-  readonly q_spike: NILIF;
-  readonly k_spike: NILIF;
-  readonly v_spike: NILIF;
-  readonly attn_spike: NILIF;
+  readonly q_spike: BlockNeuron;
+  readonly k_spike: BlockNeuron;
+  readonly v_spike: BlockNeuron;
+  readonly attn_spike: BlockNeuron;
   readonly proj_conv: ConvBn;
   readonly gate: GateModule;
-  readonly gate_spike: NILIF;
+  readonly gate_spike: BlockNeuron;
   readonly seg_responder_dw: ModuleList<ConvBn>;
   readonly seg_responder_pw: ModuleList<ConvBn>;
   readonly fuser: ConvBn;
-  readonly seg_pw_spike: NILIF;
-  readonly seg_dw_spike: NILIF;
-  readonly fuser_spike: NILIF;
+  readonly seg_pw_spike: BlockNeuron;
+  readonly seg_dw_spike: BlockNeuron;
+  readonly fuser_spike: BlockNeuron;
   readonly t_pos_embeds: ParameterList;
+  /** What bounds {@link maxTemplates}, for error messages. */
+  private readonly templateBound: string;
 
   constructor(opts: RetrieverOptions) {
     super();
@@ -137,11 +138,9 @@ export class Retriever extends Module<[tf.Tensor, tf.Tensor], tf.Tensor> {
     const nTemplates = positiveInt(where, 'numTemplates', opts.numTemplates ?? 1);
     const grid = gridOf(where, opts.gridSize ?? 16);
     const nEmbeds = positiveInt(where, 'templateEmbeds', opts.templateEmbeds ?? 4);
-    const neuron = opts.neuron ?? {};
-    optionsObject(`${where}: neuron`, neuron);
-    const maxSteps = neuron.maxSteps ?? 4;
-    const spike = () =>
-      new NILIF({ maxSteps, ...(neuron.levels === undefined ? {} : { levels: neuron.levels }) });
+    const neuron = checkBlockNeuron(where, opts.neuron);
+    const maxSteps = neuron.type === 'ni-lif' ? (neuron.maxSteps ?? 4) : Number.POSITIVE_INFINITY;
+    const spike = () => makeNeuron(neuron, 0, where);
     let s = opts.seed;
     /** The next `n` seeds (one per layer) of `opts.seed`, or none. */
     const seed = (n = 1) => {
@@ -159,6 +158,10 @@ export class Retriever extends Module<[tf.Tensor, tf.Tensor], tf.Tensor> {
     this.numTemplates = nTemplates;
     this.grid = grid;
     this.maxTemplates = Math.min(nTemplates, maxSteps);
+    this.templateBound =
+      maxSteps < nTemplates
+        ? `numTemplates ${nTemplates}, neuron.maxSteps ${maxSteps}`
+        : `numTemplates ${nTemplates}`;
     const tokens = grid[0] * grid[1];
     // The reference's order: its own parameters first, then the children as registered.
     this.s_pos_embed = this.param('s_pos_embed', tf.zeros([1, dim, tokens]));
@@ -177,8 +180,7 @@ export class Retriever extends Module<[tf.Tensor, tf.Tensor], tf.Tensor> {
         dim: valueDim,
         mode: 'channel',
         gridSize: grid,
-        maxSteps,
-        ...(neuron.levels === undefined ? {} : { levels: neuron.levels }),
+        neuron,
         ...seed(2),
       }),
     );
@@ -233,7 +235,7 @@ export class Retriever extends Module<[tf.Tensor, tf.Tensor], tf.Tensor> {
     const { t, b, h, w } = timeFirstDims(templates, this.label, this.dim, 'templates');
     if (t > this.maxTemplates) {
       throw new ShapeError(
-        `${this.label}: got ${t} templates ${formatShape(templates.shape)}, but this retriever holds at most ${this.maxTemplates} (numTemplates ${this.numTemplates}, neuron.maxSteps ${this.head_spike.maxSteps})`,
+        `${this.label}: got ${t} templates ${formatShape(templates.shape)}, but this retriever holds at most ${this.maxTemplates} (${this.templateBound})`,
       );
     }
     const [gh, gw] = this.grid;
@@ -271,7 +273,7 @@ export class Retriever extends Module<[tf.Tensor, tf.Tensor], tf.Tensor> {
     }
     if (t > this.maxTemplates) {
       throw new ShapeError(
-        `${this.label}: the memory ${formatShape(kv.shape)} holds ${t} templates, but this retriever handles at most ${this.maxTemplates} (numTemplates ${this.numTemplates}, neuron.maxSteps ${this.head_spike.maxSteps})`,
+        `${this.label}: the memory ${formatShape(kv.shape)} holds ${t} templates, but this retriever handles at most ${this.maxTemplates} (${this.templateBound})`,
       );
     }
     return t;
