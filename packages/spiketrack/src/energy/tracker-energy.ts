@@ -15,8 +15,8 @@ import {
 import { ConfigError } from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
 import type { HeadOutput } from '../head/center-predictor';
-import type { SpikeTrackModel, TemplateInput } from '../model/model';
 import type { TemplateCache } from '../model/template-cache';
+import type { TemplateInput, TemplateState, TrackingNetwork } from '../model/tracking-network';
 import { TRACKER_STAGES, type TrackerStage, trackerStageOf } from './stages';
 
 /** Energies of one part in pJ: both conventions and the ANN equivalent. */
@@ -183,7 +183,8 @@ function branch(
 }
 
 /**
- * Counts the tracker's two branches separately on a {@link SpikeTrackModel}: every template
+ * Counts the tracker's two branches separately on a `SpikeTrackModel` (or any
+ * {@link TrackingNetwork}; stages are read from its layer paths as on SpikeTrack's): every template
  * rebuild ({@link encodeTemplates}, the reference's `sdtv3_temp_inference`) and every frame
  * ({@link trackFrame}, `sdtv3_search_inference` + the head), then reports the energy per frame:
  * the search path plus the template branch amortized over the update interval.
@@ -199,7 +200,7 @@ function branch(
  * meter.dispose();
  * ```
  */
-export class TrackerOpCounter {
+export class TrackerOpCounter<C extends TemplateState = TemplateCache> {
   private readonly templateCounter: OpCounter;
   private readonly searchCounter: OpCounter;
   private rebuilds = 0;
@@ -207,7 +208,7 @@ export class TrackerOpCounter {
   private restore: (() => void) | null = null;
 
   constructor(
-    readonly model: SpikeTrackModel,
+    readonly model: TrackingNetwork<C>,
     opts: CountOpsOptions = {},
   ) {
     this.templateCounter = new OpCounter(model, opts);
@@ -231,11 +232,11 @@ export class TrackerOpCounter {
     const encode = model.encodeTemplates;
     const track = model.trackFrame;
     const counted = <A extends unknown[], R>(
-      fn: (this: SpikeTrackModel, ...a: A) => R,
+      fn: (this: TrackingNetwork<C>, ...a: A) => R,
       counter: OpCounter,
       done: () => void,
     ) =>
-      function (this: SpikeTrackModel, ...a: A): R {
+      function (this: TrackingNetwork<C>, ...a: A): R {
         counter.start();
         try {
           const r = fn.apply(this, a);
@@ -260,7 +261,7 @@ export class TrackerOpCounter {
   }
 
   /** Runs `model.encodeTemplates(templates)` while counting the template branch; the caller owns the cache. */
-  async encodeTemplates(templates: TemplateInput): Promise<TemplateCache> {
+  async encodeTemplates(templates: TemplateInput): Promise<C> {
     if (this.restore) return this.model.encodeTemplates(templates);
     const cache = await this.templateCounter.measure(() => this.model.encodeTemplates(templates));
     this.rebuilds += 1;
@@ -268,7 +269,7 @@ export class TrackerOpCounter {
   }
 
   /** Runs `model.trackFrame(search, cache)` while counting the search branch; the caller owns the output. */
-  async trackFrame(search: tf.Tensor, cache: TemplateCache): Promise<HeadOutput> {
+  async trackFrame(search: tf.Tensor, cache: C): Promise<HeadOutput> {
     if (this.restore) return this.model.trackFrame(search, cache);
     const out = await this.searchCounter.measure(() => this.model.trackFrame(search, cache));
     this.frames += 1;
@@ -328,7 +329,7 @@ export class TrackerOpCounter {
     const config = this.model.config;
     return {
       unit: 'pJ',
-      config: config.name,
+      config: config.name ?? null,
       templates: config.templates,
       resolution: config.resolution,
       process: p,
@@ -388,8 +389,8 @@ export interface TrackerEnergyInputs extends TrackerEnergyOptions {
  * over `interval` frames, both parts and the total, per layer and per stage, in both conventions.
  * Nothing is kept: every tensor the runs make is disposed.
  */
-export async function trackerEnergy(
-  model: SpikeTrackModel,
+export async function trackerEnergy<C extends TemplateState>(
+  model: TrackingNetwork<C>,
   inputs: TrackerEnergyInputs,
 ): Promise<TrackerEnergyReport> {
   if (!inputs || typeof inputs !== 'object') {
@@ -401,7 +402,7 @@ export async function trackerEnergy(
   processModel(inputs.process);
   if (inputs.memory !== undefined) memoryModel(inputs.memory);
   const meter = new TrackerOpCounter(model, inputs.count);
-  let cache: TemplateCache | null = null;
+  let cache: C | null = null;
   try {
     cache = await meter.encodeTemplates(inputs.templates);
     for (const f of frames) {

@@ -1,5 +1,15 @@
-import { ConfigError, formatShape, Module, NILIF, ShapeError } from '@spiketrack/neurons';
-import { ConvBn, mergeTime, type NormKind, splitTime, timeFirstDims } from '@spiketrack/spike-transformer';
+import { ConfigError, formatShape, Module, ShapeError } from '@spiketrack/neurons';
+import {
+  type BlockNeuron,
+  type BlockNeuronOptions,
+  ConvBn,
+  checkBlockNeuron,
+  makeNeuron,
+  mergeTime,
+  type NormKind,
+  splitTime,
+  timeFirstDims,
+} from '@spiketrack/spike-transformer';
 import { Conv2d } from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -124,8 +134,11 @@ export interface CenterPredictorOptions {
   convType?: 'normal' | 'small';
   /** `'batch'` (torch's `nn.BatchNorm2d`, the default) or `'frozen'` (`freeze_bn=True`). */
   norm?: NormKind;
-  /** Options of the 13 NI-LIF neurons (default `maxSteps: 4`, `levels: 4`). */
-  neuron?: { maxSteps?: number; levels?: number };
+  /**
+   * The 13 neurons: NI-LIF by default (`maxSteps: 4`, `levels: 4`), or `{ type: 'lif' | 'i-lif', … }`
+   * (the block neuron options of `@spiketrack/spike-transformer`).
+   */
+  neuron?: BlockNeuronOptions;
   /**
    * Xavier-uniform initialization of every conv weight, as the reference (default true);
    * false keeps torch's default conv init.
@@ -156,10 +169,10 @@ export class CenterPredictor extends Module<[tf.Tensor], HeadOutput> {
   /** `featSize · stride`, the search crop size. */
   readonly imgSize: number;
   /** The input neuron. */
-  readonly spike: NILIF;
+  readonly spike: BlockNeuron;
   private readonly convs: Record<BranchName, ConvBn[]>;
   private readonly heads: Record<BranchName, Conv2d>;
-  private readonly neurons: Record<BranchName, NILIF[]>;
+  private readonly neurons: Record<BranchName, BlockNeuron[]>;
 
   constructor(opts: CenterPredictorOptions) {
     super();
@@ -189,8 +202,8 @@ export class CenterPredictor extends Module<[tf.Tensor], HeadOutput> {
     const kernelSize = convType === 'normal' ? 3 : 1;
     const padding = convType === 'normal' ? 1 : 0;
     const norm = opts.norm ?? 'batch';
-    const neuron = () =>
-      new NILIF({ maxSteps: opts.neuron?.maxSteps ?? 4, levels: opts.neuron?.levels ?? 4 });
+    const neuronOpts = checkBlockNeuron(where, opts.neuron);
+    const neuron = () => makeNeuron(neuronOpts, 0, where);
     let seed = opts.seed ?? null;
     const nextSeed = () => {
       if (seed === null) return {};

@@ -9,3 +9,12 @@ export {
   type TemplateInput,
 } from './model';
 export { TemplateCache } from './template-cache';
+export {
+  assertTrackingNetwork,
+  isTrackingNetwork,
+  type TemplateState,
+  type TrackingNetwork,
+  type TrackingNetworkConfig,
+  toSearchTensor,
+  toTemplateTensor,
+} from './tracking-network';

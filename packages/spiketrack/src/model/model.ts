@@ -1,11 +1,9 @@
 import {
   CheckpointError,
   ConfigError,
-  formatShape,
   type LoadReport,
   Module,
   refreshExactConstants,
-  ShapeError,
 } from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
 import { type ReadCheckpointOptions, readCheckpoint } from '../checkpoint/load';
@@ -19,6 +17,14 @@ import {
 import { CenterPredictor, type HeadOutput } from '../head/center-predictor';
 import { SpikeTrackEncoder } from './encoder';
 import { TemplateCache } from './template-cache';
+import {
+  type TemplateInput,
+  type TrackingNetwork,
+  toSearchTensor,
+  toTemplateTensor,
+} from './tracking-network';
+
+export type { TemplateInput } from './tracking-network';
 
 /** A configuration: a built-in name, or a partial configuration (on top of `base`). */
 export type SpikeTrackConfigInput =
@@ -32,13 +38,6 @@ export interface SpikeTrackModelOptions {
   /** Seed of the random initialization (the same weights on every backend). */
   seed?: number;
 }
-
-/**
- * Templates: a tensor `[T, B, R, R, 3]` (time first: template t is time step t), a tensor
- * `[B, R, R, 3]` (one template), or a list of T tensors `[B, R, R, 3]` (or `[1, B, R, R, 3]`), in the
- * reference's `images_list` order (oldest first).
- */
-export type TemplateInput = tf.Tensor | readonly tf.Tensor[];
 
 /** Options of {@link SpikeTrackModel.fromCheckpoint}. */
 export interface FromCheckpointOptions extends ReadCheckpointOptions {
@@ -94,8 +93,12 @@ function configFromMetadata(metadata: Record<string, string>, source: string): S
  *
  * Images are NHWC, normalized as the reference's `Preprocessor` (`(x/255 − mean)/std`, ImageNet
  * statistics), R × R with R = `config.resolution`, templates the same size as the search crop.
+ * It is a {@link TrackingNetwork}, the interface `Tracker` and `Trainer` take.
  */
-export class SpikeTrackModel extends Module<[TemplateInput, tf.Tensor], HeadOutput> {
+export class SpikeTrackModel
+  extends Module<[TemplateInput, tf.Tensor], HeadOutput>
+  implements TrackingNetwork<TemplateCache>
+{
   /** The configuration the model was built with. */
   readonly config: Readonly<SpikeTrackConfig>;
   readonly encoder: SpikeTrackEncoder;
@@ -190,44 +193,12 @@ export class SpikeTrackModel extends Module<[TemplateInput, tf.Tensor], HeadOutp
 
   /** Templates as `[T, B, R, R, C]` (a new tensor; the caller disposes it). */
   private templatesTensor(templates: TemplateInput): tf.Tensor {
-    const where = `${this.label}: templates`;
-    if (Array.isArray(templates)) {
-      if (templates.length === 0)
-        throw new ShapeError(`${where}: expected at least one template, got an empty list`);
-      return tf.tidy(() =>
-        tf.concat(
-          templates.map((t, i) => {
-            if (!(t instanceof tf.Tensor) || (t.rank !== 4 && !(t.rank === 5 && t.shape[0] === 1))) {
-              throw new ShapeError(
-                `${where}[${i}]: expected [B, R, R, C] or [1, B, R, R, C], got ${t instanceof tf.Tensor ? formatShape(t.shape) : typeof t}`,
-              );
-            }
-            return t.rank === 4 ? tf.expandDims(t, 0) : t;
-          }),
-          0,
-        ),
-      );
-    }
-    const t = templates as tf.Tensor;
-    if (!(t instanceof tf.Tensor) || (t.rank !== 4 && t.rank !== 5)) {
-      throw new ShapeError(
-        `${where}: expected [T, B, R, R, C], [B, R, R, C] or a list of them, got ${t instanceof tf.Tensor ? formatShape(t.shape) : typeof t}`,
-      );
-    }
-    return t.rank === 4 ? tf.expandDims(t, 0) : tf.clone(t);
+    return toTemplateTensor(templates, `${this.label}: templates`);
   }
 
   /** The search image as `[1, B, R, R, C]` (a new tensor). */
   private searchTensor(search: tf.Tensor): tf.Tensor {
-    if (
-      !(search instanceof tf.Tensor) ||
-      !(search.rank === 4 || (search.rank === 5 && search.shape[0] === 1))
-    ) {
-      throw new ShapeError(
-        `${this.label}: expected the search image of shape [B, R, R, C] or [1, B, R, R, C], got ${search instanceof tf.Tensor ? formatShape(search.shape) : typeof search}`,
-      );
-    }
-    return search.rank === 4 ? tf.expandDims(search, 0) : tf.clone(search);
+    return toSearchTensor(search, this.label);
   }
 
   /**

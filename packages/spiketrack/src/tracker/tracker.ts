@@ -6,7 +6,7 @@ import { FrameError } from '../frames/frame-error';
 import type { RgbImage } from '../frames/rgb-image';
 import { type FrameInput, toRgbImage } from '../frames/to-rgb';
 import { type SpikeTrackConfigInput, SpikeTrackModel } from '../model/model';
-import type { TemplateCache } from '../model/template-cache';
+import { assertTrackingNetwork, type TemplateState, type TrackingNetwork } from '../model/tracking-network';
 import type { Box } from './box';
 import { type TrackerParams, type TrackerParamsInput, resolveTrackerParams } from './params';
 import { cropToTensor } from './preprocess';
@@ -14,12 +14,12 @@ import { sampleTarget } from './sample-target';
 import { TrackerLogic } from './tracker-logic';
 
 /** Options of {@link Tracker.create}. */
-export interface TrackerOptions
+export interface TrackerOptions<M extends TrackingNetwork = SpikeTrackModel>
   extends Omit<TrackerParamsInput, 'numTemplates' | 'templateSize' | 'searchSize'> {
   /** A checkpoint (`.pth.tar` or `.safetensors`: path in Node, URL, or bytes) to load the network from (default: the bundled model, `BUNDLED_MODEL`). */
   checkpoint?: CheckpointSource;
-  /** A ready network instead (not disposed by the tracker). */
-  model?: SpikeTrackModel;
+  /** A ready network instead (not disposed by the tracker): a `SpikeTrackModel` or any {@link TrackingNetwork}. */
+  model?: M;
   /** Select this tfjs backend first (`@spiketrack/neurons` `selectBackend`; in Node, WebGPU needs `spiketrack/node`'s). */
   backend?: BackendName | 'auto';
   /** The checkpoint's configuration (default: from the file or its shapes). */
@@ -75,18 +75,19 @@ const now = (): number => performance.now();
  * tracker.dispose();
  * ```
  */
-export class Tracker {
-  readonly model: SpikeTrackModel;
+export class Tracker<M extends TrackingNetwork = SpikeTrackModel> {
+  /** The network: a `SpikeTrackModel` (loaded, or given), or the {@link TrackingNetwork} given. */
+  readonly model: M;
   readonly params: Readonly<TrackerParams>;
   /** The network-free per-frame logic (state, frame index, template slots). */
   readonly logic: TrackerLogic;
   private readonly ownsModel: boolean;
-  private cache: TemplateCache | null = null;
+  private cache: TemplateState | null = null;
   /** The template crop of each slot (oldest first; slots may share a crop). */
   private templates: RgbImage[] = [];
   private disposed = false;
 
-  private constructor(model: SpikeTrackModel, ownsModel: boolean, opts: TrackerParamsInput) {
+  private constructor(model: M, ownsModel: boolean, opts: TrackerParamsInput) {
     this.model = model;
     this.ownsModel = ownsModel;
     const { resolution, templates } = model.config;
@@ -99,7 +100,9 @@ export class Tracker {
    * bundled model ({@link BUNDLED_MODEL}: trained on synthetic sequences only; use an official
    * checkpoint on real video).
    */
-  static async create(opts: TrackerOptions = {}): Promise<Tracker> {
+  static async create<N extends TrackingNetwork>(opts: TrackerOptions<N> & { model: N }): Promise<Tracker<N>>;
+  static async create(opts?: TrackerOptions): Promise<Tracker>;
+  static async create(opts: TrackerOptions<TrackingNetwork> = {}): Promise<Tracker<TrackingNetwork>> {
     const { checkpoint, model, backend, config, strict, ...params } = opts;
     for (const k of ['numTemplates', 'templateSize', 'searchSize'] as const) {
       if (k in opts)
@@ -108,9 +111,7 @@ export class Tracker {
     if (model !== undefined && checkpoint !== undefined) {
       throw new ConfigError('Tracker.create: pass either { model } or { checkpoint }, not both');
     }
-    if (model !== undefined && !(model instanceof SpikeTrackModel)) {
-      throw new ConfigError(`Tracker.create: model must be a SpikeTrackModel, got ${String(model)}`);
-    }
+    if (model !== undefined) assertTrackingNetwork(model, 'Tracker.create: model');
     if (backend !== undefined) await selectBackend(backend);
     if (model) return new Tracker(model.eval(), false, params);
     if (checkpoint === undefined && config !== undefined) {
@@ -126,7 +127,7 @@ export class Tracker {
             ...(strict === undefined ? {} : { strict }),
           });
     try {
-      return new Tracker(loaded, true, params);
+      return new Tracker<TrackingNetwork>(loaded, true, params);
     } catch (e) {
       loaded.dispose();
       throw e;
@@ -185,7 +186,7 @@ export class Tracker {
     const t3 = now();
     const out = (() => {
       try {
-        return this.model.trackFrame(x, this.cache as TemplateCache);
+        return this.model.trackFrame(x, this.cache as TemplateState);
       } finally {
         x.dispose();
       }

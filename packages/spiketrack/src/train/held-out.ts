@@ -1,6 +1,6 @@
 import { iou, OVERLAP_THRESHOLDS } from '../eval/metrics';
 import type { RgbImage } from '../frames/rgb-image';
-import type { SpikeTrackModel } from '../model/model';
+import type { TrackingNetwork } from '../model/tracking-network';
 import type { Box } from '../tracker/box';
 import { Tracker } from '../tracker/tracker';
 
@@ -23,12 +23,12 @@ export interface HeldOutResult {
 }
 
 /**
- * Tracks each held-out sequence with the model (the tracker's fast path, eval mode) and scores it
+ * Tracks each held-out sequence with the model (any {@link TrackingNetwork}; the tracker's fast path, eval mode) and scores it
  * as pytracking does (success = IoU > threshold, over the thresholds 0:0.05:1). The model is left
  * in eval mode; the trainer puts it back in training mode at its next step.
  */
 export async function evaluateHeldOut(
-  model: SpikeTrackModel,
+  model: TrackingNetwork,
   sequences: readonly HeldOutSequence[],
 ): Promise<HeldOutResult> {
   const perSequence: HeldOutResult['perSequence'] = {};

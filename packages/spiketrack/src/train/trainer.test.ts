@@ -57,7 +57,7 @@ function setup(seed = 1, loss: TrainingLoss = l1Loss) {
 }
 
 /** {@link setup}, calibrated: the frozen BatchNorms take the statistics of a batch first. */
-async function calibrated(seed = 1, loss: TrainingLoss = l1Loss): Promise<Trainer> {
+async function calibrated(seed = 1, loss: TrainingLoss = l1Loss): Promise<Trainer<SpikeTrackModel>> {
   const t = setup(seed, loss);
   await t.calibrate();
   return t;

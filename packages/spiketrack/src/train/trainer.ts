@@ -9,7 +9,7 @@ import {
 } from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
 import type { HeadOutput } from '../head/center-predictor';
-import type { SpikeTrackModel } from '../model/model';
+import { assertTrackingNetwork, type TrackingNetwork } from '../model/tracking-network';
 import { type TrackingLossOptions, trackingLoss } from './losses';
 import type { TrainingSample, TrainingSampler } from './sampler';
 
@@ -46,9 +46,12 @@ export function referenceTrainingLoss(options: TrackingLossOptions = {}): Traini
 }
 
 /** Options of {@link Trainer}; the defaults are SpikeTrack's (`experiments/spiketrack/*.yaml`). */
-export interface TrainerOptions {
-  /** The network, trained in place (put in training mode by the trainer). */
-  model: SpikeTrackModel;
+export interface TrainerOptions<M extends TrackingNetwork = TrackingNetwork> {
+  /**
+   * The network, trained in place (put in training mode by the trainer): a `SpikeTrackModel`, or
+   * any {@link TrackingNetwork} (its `forward(templates, search)` is the training path).
+   */
+  model: M;
   sampler: TrainingSampler;
   /** The loss (default {@link referenceTrainingLoss}: 2·GIoU + 5·L1 + 1·focal). */
   loss?: TrainingLoss;
@@ -119,7 +122,7 @@ export function batchTensors(
 }
 
 /**
- * Trains a SpikeTrack network as the reference's trainer does: batches from a
+ * Trains a SpikeTrack network (or any {@link TrackingNetwork}) as the reference's trainer does: batches from a
  * {@link TrainingSampler}, the tracking loss, gradients clipped to a global norm of 0.1, AdamW
  * (lr 4e-4, weight decay 1e-4) with the encoder at 0.1× the rate, and a step schedule.
  *
@@ -128,8 +131,8 @@ export function batchTensors(
  * so a resumed run continues bit for bit. A non-finite loss or gradient stops with a
  * {@link TrainingError} before anything is updated.
  */
-export class Trainer {
-  readonly model: SpikeTrackModel;
+export class Trainer<M extends TrackingNetwork = TrackingNetwork> {
+  readonly model: M;
   readonly sampler: TrainingSampler;
   readonly optimizer: AdamW;
   readonly options: Required<Omit<TrainerOptions, 'model' | 'sampler' | 'loss' | 'lrDropEpoch'>> & {
@@ -141,7 +144,10 @@ export class Trainer {
   /** Optimizer steps taken so far. */
   step = 0;
 
-  constructor(opts: TrainerOptions) {
+  constructor(opts: TrainerOptions<M>) {
+    if (opts === null || typeof opts !== 'object')
+      throw new ConfigError('Trainer: options must be an object');
+    assertTrackingNetwork(opts.model, 'Trainer: model');
     this.model = opts.model;
     this.sampler = opts.sampler;
     this.loss = opts.loss ?? referenceTrainingLoss();

@@ -235,17 +235,23 @@ describe.skipIf(testBackend() !== 'cpu')('spiketrack eval (NCC baseline)', () =>
     const format = await cli(...base, '--format', 'vot', '--dataset', data);
     expect(format.code).toBe(2);
     expect(format.stderr).toContain('--format must be one of');
-    const noCheckpoint = await cli(
+    const ds = ['--format', 'got10k', '--dataset', data, '--out', join(root, 'bad')];
+    const name = await cli('eval', ...ds, '--tracker', 'sot');
+    expect(name.code).toBe(2);
+    expect(name.stderr).toContain('--tracker must be one of spiketrack, ncc or the path of a tracker module');
+    const noModule = await cli('eval', ...ds, '--tracker', join(root, 'none.mjs'));
+    expect(noModule.code).toBe(2);
+    expect(noModule.stderr).toContain('none.mjs not found');
+    const nccCheckpoint = await cli(
       'eval',
-      '--format',
-      'got10k',
-      '--dataset',
-      data,
-      '--out',
-      join(root, 'bad'),
+      ...ds,
+      '--tracker',
+      'ncc',
+      '--checkpoint',
+      join(data, 'list.txt'),
     );
-    expect(noCheckpoint.code).toBe(2);
-    expect(noCheckpoint.stderr).toContain('--checkpoint FILE is required');
+    expect(nccCheckpoint.code).toBe(2);
+    expect(nccCheckpoint.stderr).toContain('--tracker ncc has none');
     const backend = await cli(...base, '--format', 'got10k', '--dataset', data, '--backend', 'gpu');
     expect(backend.code).toBe(2);
     expect(backend.stderr).toContain('--backend must be one of auto');
@@ -255,6 +261,31 @@ describe.skipIf(testBackend() !== 'cpu')('spiketrack eval (NCC baseline)', () =>
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--shard i/n');
     expect(existsSync(join(root, 'bad', 'ncc'))).toBe(false);
+  });
+});
+
+describe('spiketrack eval --tracker MODULE', () => {
+  it('imports the module in each worker and refuses one without createModel, or whose model is no TrackingNetwork (exit 2)', async () => {
+    const ds = ['--format', 'got10k', '--dataset', data, '--workers', '1', '--backend', 'cpu'];
+    const empty = join(root, 'empty-tracker.mjs');
+    writeFileSync(empty, 'export const name = 1;\n');
+    const r1 = await cli('eval', ...ds, '--tracker', empty, '--out', join(root, 'out-empty'));
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toContain('the module exports no createModel function');
+    const notNet = join(root, 'not-a-net.mjs');
+    writeFileSync(
+      notNet,
+      'export function createModel() { return { config: { resolution: 64, templates: 1 } }; }\n',
+    );
+    const r2 = await cli('eval', ...ds, '--tracker', notNet, '--out', join(root, 'out-notnet'));
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain('createModel(): not a tracking network: no forward');
+    expect(r2.stderr).toContain('tracker not-a-net');
+    const broken = join(root, 'broken-tracker.mjs');
+    writeFileSync(broken, 'export function createModel( {\n');
+    const r3 = await cli('eval', ...ds, '--tracker', broken, '--out', join(root, 'out-broken-module'));
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toContain('cannot import the module');
   });
 });
 

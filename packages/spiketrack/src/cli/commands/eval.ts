@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { BACKEND_NAMES } from '@spiketrack/neurons';
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BUNDLED_MODEL, bundledModelUrl } from '../../bundled-model';
 import {
   DATASET_FORMATS,
   type Dataset,
@@ -52,9 +54,15 @@ Options:
   --dataset DIR          the benchmark folder (as \`spiketrack metrics\`; synthetic: default
                          ${join(syntheticCacheDir(), SYNTHETIC_V1.name)})
   --out DIR              the output folder (required)
-  --tracker NAME         spiketrack (default) | ncc (the non-learned NCC baseline, no tfjs)
-  --checkpoint FILE      the network for --tracker spiketrack (.pth.tar / .safetensors; required:
-                         no trained model is bundled yet)
+  --tracker NAME|MODULE  spiketrack (default) | ncc (the non-learned NCC baseline, no tfjs) |
+                         a tracker module: a path to an ES module (.mjs / .js) that exports
+                         createModel({ checkpoint }), returning a TrackingNetwork (your own
+                         network, built from the packages' parts; see examples/custom-tracker);
+                         results go to <out>/<module file name without extension>
+  --checkpoint FILE      spiketrack: the network (.pth.tar / .safetensors; default: the bundled
+                         model, ${BUNDLED_MODEL.name}); a module: the weights loaded into
+                         createModel()'s network (its state dict, strict; default: none; its
+                         path is passed to createModel too)
   --preset NAME          template updates: default (every 25 frames above 0.7) or lasot (40, 0.8)
   --workers N            worker threads (default ${defaultWorkers()}: half the CPUs here)
   --shard i/n            run only shard i of n (0-based): the sequences sorted by name whose
@@ -88,6 +96,28 @@ function parseWorkers(value: unknown): number {
   if (!Number.isInteger(n) || n < 1)
     throw new UsageError(`--workers must be a positive integer, got '${String(value)}'`);
   return n;
+}
+
+/**
+ * `--tracker`: a built-in name, or the path of a tracker module (anything else with a `/` or a
+ * `.mjs` / `.js` / `.cjs` extension), which must exist. The name is the module file's name without
+ * its extension (the results folder).
+ */
+function parseTracker(value: unknown): { tracker: string; module: string | null } {
+  const v = String(value);
+  if ((EVAL_TRACKERS as readonly string[]).includes(v)) return { tracker: v, module: null };
+  if (!/[\\/]/.test(v) && !/\.(m|c)?js$/.test(v)) {
+    throw new UsageError(
+      `--tracker must be one of ${EVAL_TRACKERS.join(', ')} or the path of a tracker module (./my-tracker.mjs); got '${v}'`,
+    );
+  }
+  const file = resolve(v);
+  if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`--tracker: module ${v} not found`);
+  const name = basename(file, extname(file));
+  if (!/^[\w.-]+$/.test(name) || name.startsWith('.')) {
+    throw new UsageError(`--tracker: the module's file name '${name}' cannot name a results folder`);
+  }
+  return { tracker: name, module: file };
 }
 
 /** Reads the dataset; for `synthetic`, generates the suite first when its folder does not exist. */
@@ -197,18 +227,24 @@ export const evalCommand: CliCommand = {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const format = oneOf(values, 'format', EVAL_FORMATS);
     const out = requireString(values, 'out');
-    const tracker = oneOf<EvalTrackerName>(values, 'tracker', EVAL_TRACKERS);
+    const { tracker, module } = parseTracker(values.tracker);
     const preset = oneOf(values, 'preset', Object.keys(TRACKER_PRESETS) as TrackerPreset[]);
     const split = oneOf(values, 'split', ['test', 'all'] as const);
     const workers = parseWorkers(values.workers);
     const backend = oneOf(values, 'backend', ['auto', ...BACKEND_NAMES]);
     const shard = typeof values.shard === 'string' ? parseShard(values.shard) : null;
-    const checkpoint = typeof values.checkpoint === 'string' ? values.checkpoint : undefined;
-    if (tracker === 'spiketrack') {
-      if (checkpoint === undefined) {
-        throw new UsageError('--checkpoint FILE is required for --tracker spiketrack (or use --tracker ncc)');
-      }
+    let checkpoint = typeof values.checkpoint === 'string' ? values.checkpoint : undefined;
+    if (checkpoint !== undefined) {
+      if (tracker === 'ncc') throw new UsageError('--checkpoint is for a network; --tracker ncc has none');
       if (!existsSync(checkpoint)) throw new UsageError(`--checkpoint: ${checkpoint} not found`);
+    } else if (tracker === 'spiketrack') {
+      // The bundled model, by path: each worker loads it (the workers' bundle may live elsewhere).
+      checkpoint = fileURLToPath(bundledModelUrl());
+      if (!existsSync(checkpoint)) {
+        throw new UsageError(
+          `the bundled model is missing (${checkpoint}); pass --checkpoint FILE or reinstall spiketrack`,
+        );
+      }
     }
     const dir = typeof values.dataset === 'string' && values.dataset.length > 0 ? values.dataset : undefined;
 
@@ -258,7 +294,8 @@ export const evalCommand: CliCommand = {
       try {
         result = await runEvalPool(jobs, {
           config: {
-            tracker,
+            tracker: module === null ? (tracker as EvalTrackerName) : 'module',
+            ...(module !== null && { module }),
             ...(checkpoint && { checkpoint }),
             preset,
             backend,

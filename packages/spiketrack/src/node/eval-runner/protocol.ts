@@ -14,8 +14,15 @@ export type EvalTrackerName = (typeof EVAL_TRACKERS)[number];
 
 /** What every worker is started with (`workerData`): the tracker to build and where to write. */
 export interface EvalWorkerConfig {
-  readonly tracker: EvalTrackerName;
-  /** The checkpoint (required for `spiketrack`). */
+  /** A built-in tracker, or `module` for a tracker module ({@link module}). */
+  readonly tracker: EvalTrackerName | 'module';
+  /**
+   * `tracker: 'module'`: the absolute path of an ES module that exports
+   * `createModel({ checkpoint? }): TrackingNetwork | Promise<TrackingNetwork>` (or a default export
+   * that does).
+   */
+  readonly module?: string;
+  /** The checkpoint: the network of `spiketrack` (the bundled one's path by default), the weights of a module's network. */
   readonly checkpoint?: string;
   readonly preset: TrackerPreset;
   /** The tfjs backend the worker selects for itself (`auto`, `wasm`, …; unused by `ncc`). */

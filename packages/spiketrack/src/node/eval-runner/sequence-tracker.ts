@@ -2,9 +2,12 @@
  * The trackers `spiketrack eval` runs, behind one small interface, and the loop that tracks one
  * sequence from its frame files and writes its results. Used inside each worker thread.
  */
+import { pathToFileURL } from 'node:url';
 import { BackendError, CheckpointError, ConfigError, ShapeError } from '@spiketrack/neurons';
 import { selectBackend } from '@spiketrack/neurons/node';
 import { NccTracker } from '../../baseline/ncc';
+import { loadCheckpoint } from '../../checkpoint/load';
+import { assertTrackingNetwork, type TrackingNetwork } from '../../model/tracking-network';
 import type { RgbImage } from '../../frames/rgb-image';
 import type { Box } from '../../tracker/box';
 import { Tracker } from '../../tracker/tracker';
@@ -46,19 +49,67 @@ export async function createSequenceTracker(config: EvalWorkerConfig): Promise<S
       },
     };
   }
-  if (config.checkpoint === undefined) {
-    throw new ConfigError(
-      '--tracker spiketrack needs --checkpoint FILE (no trained weights are bundled yet)',
-    );
-  }
   const chosen = await selectBackend(config.backend as Parameters<typeof selectBackend>[0]);
-  const tracker = await Tracker.create({ checkpoint: config.checkpoint, preset: config.preset });
+  if (config.tracker === 'module') {
+    const model = await moduleNetwork(config);
+    const tracker = await Tracker.create({ model, preset: config.preset });
+    return {
+      backend: chosen.backend,
+      initialize: (frame, box) => tracker.initialize(frame, box),
+      track: async (frame) => (await tracker.track(frame)).box,
+      dispose: () => {
+        tracker.dispose();
+        model.dispose();
+      },
+    };
+  }
+  // Without a checkpoint: the bundled model.
+  const tracker = await Tracker.create({
+    ...(config.checkpoint === undefined ? {} : { checkpoint: config.checkpoint }),
+    preset: config.preset,
+  });
   return {
     backend: chosen.backend,
     initialize: (frame, box) => tracker.initialize(frame, box),
     track: async (frame) => (await tracker.track(frame)).box,
     dispose: () => tracker.dispose(),
   };
+}
+
+/**
+ * The network of a tracker module (`--tracker ./file.mjs`): imports it, calls its
+ * `createModel({ checkpoint })` (or default export; `checkpoint` is `--checkpoint`'s path, or
+ * absent), checks that it made a {@link TrackingNetwork}, loads `--checkpoint` into it
+ * (strict; a safetensors file of its state dict, native or torch layout, or a `.pth.tar`) and puts it in eval mode.
+ */
+async function moduleNetwork(config: EvalWorkerConfig): Promise<TrackingNetwork> {
+  const file = config.module;
+  if (file === undefined) throw new ConfigError('tracker module: no module path');
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(/* @vite-ignore */ pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (e) {
+    throw new ConfigError(`--tracker ${file}: cannot import the module: ${(e as Error).message}`);
+  }
+  const factory = typeof mod.createModel === 'function' ? mod.createModel : mod.default;
+  if (typeof factory !== 'function') {
+    throw new ConfigError(
+      `--tracker ${file}: the module exports no createModel function (export function createModel() returning a TrackingNetwork, e.g. a SpikeTrackModel or your own network)`,
+    );
+  }
+  // The checkpoint's path is passed for information (a module may read its configuration from the
+  // file's metadata); the weights are loaded below.
+  const model: unknown = await (factory as (o: { checkpoint?: string }) => unknown)(
+    config.checkpoint === undefined ? {} : { checkpoint: config.checkpoint },
+  );
+  assertTrackingNetwork(model, `--tracker ${file}: createModel()`);
+  try {
+    if (config.checkpoint !== undefined) await loadCheckpoint(model, config.checkpoint);
+    return model.eval();
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
 }
 
 /**
