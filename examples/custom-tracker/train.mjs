@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+/**
+ * Trains the custom tracker (tracker.mjs) with spiketrack's `Trainer` on the synthetic training
+ * suite (`syntheticTrainingSequences`, rendered in memory; `synthetic-v1`, the evaluation suite,
+ * is held out). Resumable: rerun the same command and it continues from `<out>/state.safetensors`.
+ *
+ *   node train.mjs --out runs/custom [--steps 600] [--batch 8] [--lr 5e-4] [--seed 1]
+ *                  [--backend wasm|cpu|webgpu|auto] [--config '{"resolution":64}']
+ *
+ * Writes `<out>/model.safetensors` (the weights, native layout, with the configuration in its
+ * metadata, for `spiketrack eval --tracker ./tracker.mjs --checkpoint`), `state.safetensors`
+ * (weights, AdamW moments, step) and `metrics.jsonl` (one line per step).
+ */
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { saveModuleSafetensors } from '@spiketrack/neurons';
+import { readTensorFile, selectBackend, writeSafetensorsFile } from '@spiketrack/neurons/node';
+import * as tf from '@tensorflow/tfjs-core';
+import { syntheticTrainingSequences, Trainer, TrainingSampler } from 'spiketrack';
+import { CONFIG_METADATA, CustomTracker } from './tracker.mjs';
+
+const { values } = parseArgs({
+  options: {
+    out: { type: 'string' },
+    steps: { type: 'string', default: '600' },
+    batch: { type: 'string', default: '8' },
+    lr: { type: 'string', default: '5e-4' },
+    'encoder-lr-scale': { type: 'string', default: '1' },
+    seed: { type: 'string', default: '1' },
+    backend: { type: 'string', default: 'wasm' },
+    config: { type: 'string', default: '{}' },
+    'checkpoint-every': { type: 'string', default: '50' },
+  },
+});
+if (!values.out) {
+  console.error(
+    'usage: node train.mjs --out DIR [--steps N] [--batch B] [--lr LR] [--seed S] [--backend NAME] [--config JSON]',
+  );
+  process.exit(2);
+}
+const out = values.out;
+const steps = Number(values.steps);
+const seed = Number(values.seed);
+const checkpointEvery = Number(values['checkpoint-every']);
+const statePath = join(out, 'state.safetensors');
+const runPath = join(out, 'run.json');
+await mkdir(out, { recursive: true });
+
+// The run's settings are fixed by its first start: a resume reads them back.
+const run = existsSync(runPath)
+  ? JSON.parse(await readFile(runPath, 'utf8'))
+  : {
+      config: JSON.parse(values.config),
+      batch: Number(values.batch),
+      lr: Number(values.lr),
+      encoderLrScale: Number(values['encoder-lr-scale']),
+      seed,
+    };
+if (!existsSync(runPath)) await writeFile(runPath, `${JSON.stringify(run, null, 2)}\n`);
+
+const { backend } = await selectBackend(values.backend);
+const model = new CustomTracker(run.config, { seed: run.seed });
+const { resolution, templates } = model.config;
+const sampler = new TrainingSampler(syntheticTrainingSequences(), {
+  numTemplates: templates,
+  resolution,
+  seed: run.seed,
+});
+const trainer = new Trainer({
+  model,
+  sampler,
+  batchSize: run.batch,
+  lr: run.lr,
+  encoderLrScale: run.encoderLrScale,
+});
+console.error(
+  `custom tracker ${model.config.name}: R ${resolution}, T ${templates}, ${model.numParameters()} parameters, backend ${backend}`,
+);
+
+if (existsSync(statePath)) {
+  const state = await readTensorFile(statePath);
+  try {
+    await trainer.loadState(state.tensors, state.metadata, statePath);
+  } finally {
+    tf.dispose([...state.tensors.values()]);
+  }
+  console.error(`resumed at step ${trainer.step}`);
+} else {
+  // From scratch: set the frozen BatchNorms' statistics from a batch, so that the spiking layers fire.
+  const r = await trainer.calibrate();
+  console.error(`calibrated ${r.modules.length} frozen BatchNorms`);
+}
+
+async function save() {
+  const s = trainer.state();
+  try {
+    await writeSafetensorsFile(statePath, s.tensors, { metadata: s.metadata });
+  } finally {
+    tf.dispose([...s.tensors.values()]);
+  }
+  const bytes = await saveModuleSafetensors(model, {
+    layout: 'native',
+    metadata: {
+      [CONFIG_METADATA]: JSON.stringify(model.config),
+      'custom-tracker.step': String(trainer.step),
+    },
+  });
+  await writeFile(join(out, 'model.safetensors.tmp'), bytes);
+  await rename(join(out, 'model.safetensors.tmp'), join(out, 'model.safetensors'));
+}
+
+while (trainer.step < steps) {
+  const log = await trainer.trainStep();
+  const line = {
+    step: log.step,
+    lr: log.lr,
+    loss: log.loss,
+    ...log.parts,
+    grad_norm: log.gradNorm,
+    samples_per_s: log.samplesPerSecond,
+  };
+  await appendFile(join(out, 'metrics.jsonl'), `${JSON.stringify(line)}\n`);
+  if (log.step % 10 === 0 || trainer.step === steps) {
+    console.error(
+      `step ${log.step}: loss ${log.loss.toFixed(3)}, mean IoU ${(log.parts.mean_iou ?? 0).toFixed(3)}, ${log.samplesPerSecond.toFixed(1)} samples/s`,
+    );
+  }
+  if (trainer.step % checkpointEvery === 0 || trainer.step === steps) await save();
+}
+if (!existsSync(join(out, 'model.safetensors'))) await save();
+trainer.dispose();
+model.dispose();
+console.error(`done: ${join(out, 'model.safetensors')} (step ${trainer.step})`);
