@@ -27,6 +27,17 @@ describe('clipGradNorm', () => {
     tf.dispose([a, bad, small.totalNorm, nan.totalNorm, ...small.grads.values(), ...nan.grads.values()]);
   });
 
+  it('sums the norms of hundreds of gradients (as many as a network has) on every backend', async () => {
+    // one addN over all of them is a WGSL expression too deep for WebGPU's compiler
+    const grads = new Map<string, tf.Tensor>();
+    for (let i = 0; i < 600; i++) grads.set(`p${i}`, tf.fill([2], (i % 7) - 3));
+    const expected = Math.sqrt([...Array(600).keys()].reduce((s, i) => s + 2 * ((i % 7) - 3) ** 2, 0));
+    const { grads: out, totalNorm } = clipGradNorm(grads, 1);
+    expectClose(await totalNorm.data(), [expected], 1e-4 * expected, 'total norm');
+    expectClose(await (out.get('p0') as tf.Tensor).data(), [-3 / expected, -3 / expected], 1e-5, 'p0');
+    tf.dispose([totalNorm, ...grads.values(), ...out.values()]);
+  });
+
   it('does not leak', async () => {
     const a = tf.randomNormal([5, 5], 0, 1, 'float32', 4);
     await expectNoLeak(() => {
