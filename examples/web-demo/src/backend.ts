@@ -1,5 +1,4 @@
 import { type BackendName, selectBackend } from '@spiketrack/neurons';
-import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -13,16 +12,17 @@ export interface BackendInfo {
   fallbackReason: string | null;
 }
 
-// The app serves tfjs's wasm binaries itself (Vite emits them as assets): nothing from a CDN.
-setWasmPaths({
-  'tfjs-backend-wasm.wasm': wasmPlain,
-  'tfjs-backend-wasm-simd.wasm': wasmSimd,
-  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
-});
-
 async function startWasm(): Promise<string> {
+  // Loaded only when needed (a WebGPU page never downloads it). The app serves tfjs's wasm
+  // binaries itself (Vite emits them as assets): nothing comes from a CDN.
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  wasm.setWasmPaths({
+    'tfjs-backend-wasm.wasm': wasmPlain,
+    'tfjs-backend-wasm-simd.wasm': wasmSimd,
+    'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
+  });
   await selectBackend('wasm');
-  const threads = getThreadsCount();
+  const threads = wasm.getThreadsCount();
   const isolated = globalThis.crossOriginIsolated === true;
   return `wasm, ${threads} thread${threads === 1 ? '' : 's'}${isolated ? '' : ' (page not cross-origin isolated)'}`;
 }

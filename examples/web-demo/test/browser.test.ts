@@ -218,6 +218,11 @@ describe.skipIf(skip !== null)('the web demo in Chromium', () => {
         timeout: 30_000,
       });
       await page.screenshot({ path: join(OUT, 'webcam-wasm.png'), fullPage: true });
+      // Phone-sized: one column, nothing wider than the screen.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.screenshot({ path: join(OUT, 'webcam-wasm-phone.png'), fullPage: true });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, 'horizontal overflow on a 390 px wide screen').toBeLessThanOrEqual(0);
       const s = await demoState(page);
       for (const r of s.results) {
         const [x, y, w, h] = r.box;
