@@ -1,4 +1,4 @@
-import { type SyntheticFrame, SyntheticSequence } from '../synthetic/sequence';
+import { type SyntheticFrame, SyntheticSequence, type SyntheticSequenceOptions } from '../synthetic/sequence';
 import { type SyntheticSuite, syntheticSuiteSequences } from '../synthetic/suite';
 import type { Box } from '../tracker/box';
 import type { TrainingSequence } from './sampler';
@@ -16,15 +16,41 @@ export const SYNTHETIC_TRAIN_V1: SyntheticSuite = Object.freeze({
   height: 480,
 });
 
-/** A synthetic sequence as training data, rendered on demand (the last few frames are kept). */
+/** The most generators kept alive per suite (each holds a full-size background texture). */
+const LIVE_GENERATORS = 16;
+
+/**
+ * A synthetic sequence as training data, rendered on demand (the last few frames are kept). Its
+ * generator is built on first use, and only the {@link LIVE_GENERATORS} most recently used ones of
+ * a suite are kept (a generator is deterministic, so a rebuilt one renders the same pixels): the
+ * suite costs nothing to create and bounded memory to sample from.
+ */
 class SyntheticTrainingSequence implements TrainingSequence {
   readonly name: string;
   readonly length: number;
+  private generator: SyntheticSequence | null = null;
   private readonly cache = new Map<number, SyntheticFrame>();
 
-  constructor(private readonly seq: SyntheticSequence) {
-    this.name = seq.name;
-    this.length = seq.length;
+  constructor(
+    private readonly options: SyntheticSequenceOptions & { name: string; frames: number },
+    private readonly live: Set<SyntheticTrainingSequence>,
+  ) {
+    this.name = options.name;
+    this.length = options.frames;
+  }
+
+  private get seq(): SyntheticSequence {
+    // Most recently used last.
+    this.live.delete(this);
+    this.live.add(this);
+    if (this.live.size > LIVE_GENERATORS) {
+      const oldest = this.live.values().next().value as SyntheticTrainingSequence;
+      this.live.delete(oldest);
+      oldest.generator = null;
+      oldest.cache.clear();
+    }
+    this.generator ??= new SyntheticSequence(this.options);
+    return this.generator;
   }
 
   box(i: number): Box {
@@ -52,8 +78,13 @@ class SyntheticTrainingSequence implements TrainingSequence {
 
 /**
  * Training sequences of a synthetic suite (default {@link SYNTHETIC_TRAIN_V1}), rendered in
- * memory: no files, and the same pixels on every machine.
+ * memory: no files, and the same pixels on every machine. Each sequence's generator is built on
+ * first use (the last 16 used are kept), so this returns at once.
  */
 export function syntheticTrainingSequences(suite: SyntheticSuite = SYNTHETIC_TRAIN_V1): TrainingSequence[] {
-  return syntheticSuiteSequences(suite).map((o) => new SyntheticTrainingSequence(new SyntheticSequence(o)));
+  const live = new Set<SyntheticTrainingSequence>();
+  return syntheticSuiteSequences(suite).map(
+    (o) =>
+      new SyntheticTrainingSequence(o as SyntheticSequenceOptions & { name: string; frames: number }, live),
+  );
 }
