@@ -122,8 +122,14 @@ describe.skipIf(skip !== null)('the web demo in Chromium', () => {
     const b = await launchChromium();
     try {
       const { page } = b;
+      const requests: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
       await page.goto(url);
       const ready = await waitFor(b, ['ready'], 120_000);
+      // Everything came from the app itself (no CDN), and from now on it works offline.
+      expect(requests.filter((r) => !r.startsWith(url) && !/^(data|blob):/.test(r))).toEqual([]);
+      expect(requests.some((r) => r.endsWith('.safetensors'))).toBe(true);
+      await b.context.setOffline(true);
       expect(ready.backend, b.log.join('\n')).toBe('webgpu');
       expect(ready.adapter).toMatch(/\S/);
       expect(ready.fallbackReason).toBeNull();
@@ -138,6 +144,13 @@ describe.skipIf(skip !== null)('the web demo in Chromium', () => {
       const done = await waitFor(b, ['finished'], 360_000);
       const seconds = (performance.now() - t0) / 1000;
       await page.screenshot({ path: join(OUT, 'webgpu-synthetic.png'), fullPage: true });
+      // The README's picture (examples/web-demo/screenshot.jpg is a copy of a run's).
+      await page.screenshot({
+        path: join(OUT, 'webgpu-synthetic.jpg'),
+        fullPage: true,
+        type: 'jpeg',
+        quality: 82,
+      });
 
       const init = done.initBox as Box;
       expect(done.initFrame).toBe(0);
@@ -217,6 +230,26 @@ describe.skipIf(skip !== null)('the web demo in Chromium', () => {
       await page.waitForFunction((k) => globalThis.spiketrackDemo.results.length === k + 1, n, {
         timeout: 30_000,
       });
+      // Re-initialize from the keyboard: R, move and resize the proposed box, Enter.
+      await page.keyboard.press('r');
+      await waitFor(b, ['selecting'], 30_000);
+      await page.keyboard.press('ArrowLeft');
+      await page.keyboard.press('Shift+ArrowDown');
+      await page.keyboard.press('Enter');
+      await waitFor(b, ['tracking'], 30_000);
+      const reinit = await demoState(page);
+      const side = Math.round(240 / 5);
+      expect(reinit.initBox).toEqual([
+        Math.round(160 - side / 2) - 4,
+        Math.round(120 - side / 2),
+        side,
+        side + 4,
+      ]);
+      await page.waitForFunction(() => globalThis.spiketrackDemo.results.length >= 2, null, {
+        timeout: 60_000,
+      });
+      await page.keyboard.press('Space');
+      await waitFor(b, ['paused'], 30_000);
       await page.screenshot({ path: join(OUT, 'webcam-wasm.png'), fullPage: true });
       // Phone-sized: one column, nothing wider than the screen.
       await page.setViewportSize({ width: 390, height: 844 });
