@@ -272,6 +272,80 @@ describe.skipIf(skip !== null)('the web demo in Chromium', () => {
     }
   });
 
+  it('tracks a local video file (a WebM recorded in the page), stepping while paused', async () => {
+    const b = await launchChromium({ webgpu: false });
+    try {
+      const { page } = b;
+      await page.goto(`${url}?backend=wasm`);
+      await waitFor(b, ['ready'], 120_000);
+      // Record 1.5 s of a square moving over a gradient with MediaRecorder, as a user's clip.
+      await page.evaluate(async () => {
+        const canvas = document.createElement('canvas');
+        canvas.width = 320;
+        canvas.height = 240;
+        const ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
+        const recorder = new MediaRecorder(canvas.captureStream(30), { mimeType: 'video/webm' });
+        const chunks: Blob[] = [];
+        recorder.ondataavailable = (e) => chunks.push(e.data);
+        const stopped = new Promise((r) => {
+          recorder.onstop = r;
+        });
+        recorder.start();
+        const t0 = performance.now();
+        await new Promise<void>((done) => {
+          const draw = () => {
+            const t = (performance.now() - t0) / 1500;
+            const g = ctx.createLinearGradient(0, 0, 320, 240);
+            g.addColorStop(0, '#345');
+            g.addColorStop(1, '#a87');
+            ctx.fillStyle = g;
+            ctx.fillRect(0, 0, 320, 240);
+            ctx.fillStyle = '#e33';
+            ctx.fillRect(100 + 60 * t, 90 + 20 * t, 40, 40);
+            if (t < 1) requestAnimationFrame(draw);
+            else done();
+          };
+          draw();
+        });
+        recorder.stop();
+        await stopped;
+        const file = new File(chunks, 'clip.webm', { type: 'video/webm' });
+        const data = new DataTransfer();
+        data.items.add(file);
+        (document.getElementById('video-file') as HTMLInputElement).files = data.files;
+      });
+      await page.check('input[name="source"][value="video"]');
+      expect(await page.isVisible('#video-file')).toBe(true);
+      await page.click('#start');
+      const selecting = await waitFor(b, ['selecting'], 60_000);
+      expect(selecting.source).toMatchObject({
+        kind: 'video',
+        label: 'video: clip.webm',
+        width: 320,
+        height: 240,
+      });
+      await dragBox(page, [100, 90, 40, 40], 320, 240);
+      await page.waitForFunction(() => globalThis.spiketrackDemo.results.length >= 2, null, {
+        timeout: 60_000,
+      });
+      await page.click('#play'); // pause
+      const paused = await waitFor(b, ['paused'], 30_000);
+      await page.click('#step');
+      await page.waitForFunction(
+        (k) => globalThis.spiketrackDemo.results.length === k + 1,
+        paused.results.length,
+        {
+          timeout: 30_000,
+        },
+      );
+      const s = await demoState(page);
+      for (const r of s.results)
+        expect(r.box.every(Number.isFinite) && r.box[2] > 0 && r.box[3] > 0).toBe(true);
+    } finally {
+      await b.close();
+    }
+  });
+
   it('reads a dropped .pth.tar, infers its configuration, and tracks as Node does', async () => {
     const checkpoint = join(FIXTURES, 'tiny-256-t3', 'model.pth.tar');
     const b = await launchChromium();
