@@ -110,6 +110,13 @@ function fail(e: unknown): void {
   refreshControls();
 }
 
+/** After a success: the error notice goes (the WebGPU fallback notice stays). */
+function clearError(): void {
+  state.error = null;
+  ui.notice.hidden = state.fallbackReason === null;
+  if (state.fallbackReason) ui.notice.textContent = fallbackNotice(state.fallbackReason);
+}
+
 function setPrompt(text: string): void {
   ui.prompt.textContent = text;
 }
@@ -298,9 +305,7 @@ async function openSource(): Promise<void> {
   }
   source.setPlaying(kind !== 'video');
   state.source = { kind: source.kind, label: source.label, width: source.width, height: source.height };
-  state.error = null;
-  ui.notice.hidden = state.fallbackReason === null;
-  if (state.fallbackReason) ui.notice.textContent = fallbackNotice(state.fallbackReason);
+  clearError();
   current = await source.next();
   if (!current) throw new Error('the source gave no frame');
   redraw();
@@ -320,6 +325,7 @@ async function useModel(load: Promise<LoadedModel>): Promise<void> {
     config: { name: c.name, dims: [...c.dims], resolution: c.resolution, templates: c.templates },
   };
   ui.model.textContent = `${next.source} — ${next.summary}`;
+  clearError();
   if (current) selectTarget();
   else state.status = 'ready';
   refreshControls();

@@ -354,6 +354,21 @@ describe.skipIf(skip !== null)('the web demo in Chromium', () => {
       // wasm: this network (R = 256, T = 3) is ~5 GFLOP a frame, minutes on SwiftShader's WebGPU.
       await page.goto(`${url}?backend=wasm`);
       await waitFor(b, ['ready'], 120_000);
+      // A file that is no checkpoint: a clear error on the page, and the bundled model stays.
+      await page.evaluate(() => {
+        const data = new DataTransfer();
+        data.items.add(new File(['hello'], 'notes.txt', { type: 'text/plain' }));
+        document
+          .getElementById('drop')
+          ?.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+      });
+      await page.waitForFunction(() => globalThis.spiketrackDemo.status === 'error', null, {
+        timeout: 10_000,
+      });
+      expect(await page.textContent('#notice')).toMatch(
+        /'notes\.txt' is not a checkpoint: expected a \.pth\.tar/,
+      );
+      expect((await demoState(page)).model?.source).toMatch(/^bundled/);
       // A real drop event carrying the file (set on a detached input, as a file manager would give it).
       await page.evaluate(() => {
         const input = document.createElement('input');
@@ -374,13 +389,15 @@ describe.skipIf(skip !== null)('the web demo in Chromium', () => {
       await page.waitForFunction(
         () =>
           globalThis.spiketrackDemo.model?.source === 'model.pth.tar' ||
-          globalThis.spiketrackDemo.status === 'error',
+          (globalThis.spiketrackDemo.status === 'error' &&
+            !globalThis.spiketrackDemo.error?.includes('notes.txt')),
         null,
         {
           timeout: 120_000,
         },
       );
       const loaded = await waitFor(b, ['ready'], 10_000);
+      expect(await page.isHidden('#notice')).toBe(true);
       expect(loaded.model?.config).toEqual({
         name: 'tiny_256_t3',
         dims: [24, 48, 96, 128],
