@@ -99,6 +99,15 @@ function run(task: () => Promise<void>): Promise<void> {
   return next;
 }
 
+/**
+ * A user's action: stops playback first (the play loop holds the queue until it is paused), then
+ * queues the action.
+ */
+function act(task: () => Promise<void>): void {
+  if (playing) setPlaying(false);
+  void run(task);
+}
+
 function fail(e: unknown): void {
   const message = e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e);
   console.error(e);
@@ -337,18 +346,19 @@ function fallbackNotice(reason: string): string {
 
 // ---- events -----------------------------------------------------------------------------------
 
-ui.start.addEventListener('click', () => void run(openSource));
+ui.start.addEventListener('click', () => act(openSource));
 ui.play.addEventListener('click', () => setPlaying(!playing));
 ui.step.addEventListener('click', () => void run(async () => void (await trackNext())));
-ui.reinit.addEventListener('click', () => selectTarget());
-ui.bundled.addEventListener('click', () => void run(() => useModel(loadDefaultModel())));
-ui.meter.addEventListener('change', () => {
+ui.reinit.addEventListener('click', () => act(async () => selectTarget()));
+ui.bundled.addEventListener('click', () => act(() => useModel(loadDefaultModel())));
+ui.meter.addEventListener('change', () =>
   // The meters hook the model when a session starts: apply the choice from a fresh initial box.
-  if (session) {
+  act(async () => {
+    if (!session) return;
     endSession();
     if (current) selectTarget();
-  }
-});
+  }),
+);
 for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="source"]')) {
   radio.addEventListener('change', () => {
     ui.syntheticOptions.hidden = chosenSource() !== 'synthetic';
@@ -357,7 +367,7 @@ for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="sou
 }
 
 function takeCheckpoint(file: File | undefined): void {
-  if (file) void run(() => useModel(loadDroppedModel(file)));
+  if (file) act(() => useModel(loadDroppedModel(file)));
 }
 ui.checkpoint.addEventListener('change', () => takeCheckpoint(ui.checkpoint.files?.[0]));
 // The whole page accepts a dropped checkpoint; the drop zone shows where.
@@ -382,7 +392,7 @@ document.addEventListener('keydown', (e) => {
   } else if (e.key === 'n' || e.key === 'N') {
     if (!ui.step.disabled) ui.step.click();
   } else if (e.key === 'r' || e.key === 'R') {
-    if (!ui.reinit.disabled) selectTarget();
+    if (!ui.reinit.disabled) act(async () => selectTarget());
   }
 });
 
