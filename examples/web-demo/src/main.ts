@@ -135,7 +135,6 @@ function refreshControls(): void {
   const ended = state.status === 'finished';
   ui.play.disabled = !tracking || ended;
   ui.play.textContent = playing ? 'Pause' : 'Play';
-  ui.play.setAttribute('aria-pressed', String(!playing));
   ui.step.disabled = !tracking || playing || ended;
   ui.reinit.disabled = current === null || session === null;
   ui.start.disabled = loaded === null;
@@ -197,6 +196,14 @@ function showResult(r: FrameResult, truthIou: number | null): void {
     ui.eRatio.textContent = `${fmt(e.ratio * 100, 1)} % of the ANN`;
     ui.eMean.textContent = `${fmt(e.meanSnn, 1)} µJ (${fmt(e.meanRatio * 100, 1)} %)`;
   }
+}
+
+/** Empties the measurement panels for a new initial box (`off` when metering is off). */
+function clearPanels(text: string): void {
+  for (const el of [ui.sFrame, ui.sScore, ui.sFps, ui.sIou]) el.textContent = '–';
+  for (const el of [ui.eSnn, ui.eAnn, ui.eRatio, ui.eMean]) el.textContent = text;
+  ui.rates.replaceChildren();
+  drawHeatPanel(ui.heat, null);
 }
 
 /** Tracks the next frame; false at the end of the source. */
@@ -262,6 +269,7 @@ async function startTracking(box: Box): Promise<void> {
   state.status = 'tracking';
   last = null;
   fps = 0;
+  clearPanels(ui.meter.checked ? '–' : 'off');
   setPrompt('Tracking. Space pauses, N steps, R chooses the target again.');
   redraw();
   setPlaying(true);
