@@ -177,6 +177,11 @@ describe.skipIf(skip !== null)('the web demo in Chromium', () => {
         `WebGPU (${done.adapter}) vs Node wasm, IoU per frame: ${c.agreement.map((v) => v.toFixed(4)).join(', ')}; ` +
           `mean IoU with the truth: browser ${c.meanIouBrowser.toFixed(3)}, Node ${c.meanIouNode.toFixed(3)}; ${seconds.toFixed(0)} s`,
       );
+      if (new Set(done.results.map((r) => r.score)).size === 1) {
+        console.warn(
+          'the model gave the same score on every frame: its output may not depend on the frame, which makes this comparison weak',
+        );
+      }
       for (const [i, v] of c.agreement.entries()) expect(v, `frame ${i + 1}`).toBeGreaterThanOrEqual(0.99);
       // Nothing leaks from frame to frame.
       const tensors = done.results.map((r) => r.tensors);
