@@ -24,7 +24,9 @@ function describe(model: SpikeTrackModel): string {
  */
 export async function loadDefaultModel(): Promise<LoadedModel> {
   const model = await loadBundledModel();
-  return { model, source: `bundled: ${BUNDLED_MODEL.name}`, summary: describe(model) };
+  // It never saw a real video: say so, as webcam tracking with it is a toy.
+  const note = `Trained on ${BUNDLED_MODEL.trainedOn}. For real video, drop an official checkpoint.`;
+  return { model, source: `bundled: ${BUNDLED_MODEL.name}`, summary: `${describe(model)}. ${note}` };
 }
 
 const CHECKPOINT_NAME = /\.(pth\.tar|pth|pt|tar|safetensors)$/i;
