@@ -38,7 +38,9 @@ export function copyLittleEndian<C extends NumericArrayConstructor>(
   ctor: C,
 ): InstanceType<C> {
   const size = ctor.BYTES_PER_ELEMENT;
-  const copy = bytes.slice();
+  // Uint8Array's slice copies; a Node Buffer's `slice` is a view of its pool or file buffer, so
+  // call Uint8Array's own.
+  const copy = Uint8Array.prototype.slice.call(bytes);
   if (!HOST_LITTLE_ENDIAN && size > 1) {
     for (let i = 0; i < copy.length; i += size) copy.subarray(i, i + size).reverse();
   }

@@ -11,6 +11,7 @@ import {
   readSafetensors,
   SAFETENSORS_DTYPE_SIZE,
   type SafetensorsDtype,
+  type SafetensorsEntry,
   writeSafetensors,
 } from './safetensors';
 
@@ -37,6 +38,21 @@ function expectCheckpointError(fn: () => unknown, ...parts: (string | RegExp)[])
   for (const p of parts) expect((err as Error).message).toMatch(p);
   return err as CheckpointError;
 }
+
+describe('safetensors from a Node Buffer', () => {
+  it("decodes the values, not the bytes at the start of the Buffer's memory (Buffer#slice is a view)", () => {
+    const values = new Float32Array([0.5, -1.25, 3, 7]);
+    const bytes = encodeSafetensors(new Map([['x', { dtype: 'F32' as const, shape: [4], values }]]), {
+      metadata: { note: 'a header long enough to matter' },
+    });
+    // a Buffer that sits inside a larger ArrayBuffer, as Node's file reads and pools give
+    const pool = Buffer.alloc(bytes.length + 13);
+    pool.set(bytes, 13);
+    const buf = pool.subarray(13, 13 + bytes.length);
+    const entry = parseSafetensors(buf).tensors.get('x');
+    expect(Array.from(decodeSafetensor(entry as SafetensorsEntry).values)).toEqual([0.5, -1.25, 3, 7]);
+  });
+});
 
 describe('half and bfloat16 conversion', () => {
   it('every finite half value survives half → float32 → half', () => {
