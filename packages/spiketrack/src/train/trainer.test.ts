@@ -108,6 +108,36 @@ describe.skipIf(onWebGPU())('Trainer', { timeout: 180_000 }, () => {
     expect(t.optimizer.stepOf('decoder.conv5_size.weight')).toBe(2);
   });
 
+  it('re-calibrates the frozen BatchNorms every recalibrateEvery steps, and only then', async () => {
+    const stat = async (t: Trainer<SpikeTrackModel>) => {
+      const sd = t.model.stateDict();
+      const v = Array.from(await (sd.get('encoder.downsample3.encode_bn.running_mean') as tf.Tensor).data());
+      tf.dispose([...sd.values()]);
+      return v;
+    };
+    const base = await calibrated(4);
+    const t = new Trainer({
+      model: base.model,
+      sampler: base.sampler,
+      loss: l1Loss,
+      batchSize: 2,
+      lr: 1e-2,
+      recalibrateEvery: 2,
+    });
+    base.dispose();
+    const s0 = await stat(t);
+    await t.trainStep(); // step 0: no re-calibration
+    await t.trainStep(); // step 1
+    expect(await stat(t)).toEqual(s0);
+    await t.trainStep(); // step 2: re-calibrated first, to the moved weights
+    expect(await stat(t)).not.toEqual(s0);
+    expect(() => new Trainer({ model: t.model, sampler: t.sampler, recalibrateEvery: -1 })).toThrow(
+      /recalibrateEvery must be a non-negative integer/,
+    );
+    t.dispose();
+    t.model.dispose();
+  });
+
   it('trains with the reference loss by default, logging its parts', async () => {
     const boosted = await calibrated(6);
     const t = new Trainer({ model: boosted.model, sampler: boosted.sampler, batchSize: 2 });

@@ -1,5 +1,6 @@
 import {
   AdamW,
+  type CalibrateNormsOptions,
   type CalibrateNormsReport,
   calibrateFrozenNorms,
   clipGradNorm,
@@ -71,6 +72,14 @@ export interface TrainerOptions<M extends TrackingNetwork = TrackingNetwork> {
   stepsPerEpoch?: number;
   /** The rate drops ×0.1 every this many epochs (default: never). */
   lrDropEpoch?: number;
+  /**
+   * Re-run {@link Trainer.calibrate} every this many steps (default 0: never, as the reference,
+   * whose backbone is ImageNet-pretrained). From scratch, the frozen BatchNorms' statistics go stale
+   * as the backbone's weights move: the residual stream grows until every NI-LIF saturates at D
+   * and the network's output stops depending on its input. Re-calibrating keeps each frozen norm's
+   * input normalized (statistics of a fixed batch, so a resumed run stays identical).
+   */
+  recalibrateEvery?: number;
 }
 
 /** One step's log line. */
@@ -160,12 +169,18 @@ export class Trainer<M extends TrackingNetwork = TrackingNetwork> {
       gradClipNorm: opts.gradClipNorm ?? 0.1,
       stepsPerEpoch: opts.stepsPerEpoch ?? 1000,
       lrDropEpoch: opts.lrDropEpoch ?? null,
+      recalibrateEvery: opts.recalibrateEvery ?? 0,
     };
     const o = this.options;
     if (!Number.isInteger(o.batchSize) || o.batchSize < 1)
       throw new ConfigError(`Trainer: batchSize must be a positive integer, got ${o.batchSize}`);
     if (!Number.isInteger(o.stepsPerEpoch) || o.stepsPerEpoch < 1) {
       throw new ConfigError(`Trainer: stepsPerEpoch must be a positive integer, got ${o.stepsPerEpoch}`);
+    }
+    if (!Number.isInteger(o.recalibrateEvery) || o.recalibrateEvery < 0) {
+      throw new ConfigError(
+        `Trainer: recalibrateEvery must be a non-negative integer, got ${o.recalibrateEvery}`,
+      );
     }
     const T = this.model.config.templates;
     if (this.sampler.options.numTemplates !== T) {
@@ -205,7 +220,7 @@ export class Trainer<M extends TrackingNetwork = TrackingNetwork> {
    * torch's default initialization leaves deep channels silent and the training-mode BatchNorms'
    * gradients overflow. The samples come from an index range that training never uses.
    */
-  async calibrate(batches = 1): Promise<CalibrateNormsReport> {
+  async calibrate(batches = 1, opts: CalibrateNormsOptions = {}): Promise<CalibrateNormsReport> {
     const B = this.options.batchSize;
     const R = this.model.config.resolution;
     const samples: TrainingSample[] = [];
@@ -214,7 +229,7 @@ export class Trainer<M extends TrackingNetwork = TrackingNetwork> {
     boxes.dispose();
     this.model.eval();
     try {
-      return await calibrateFrozenNorms(this.model, () => this.model.forward(templates, search));
+      return await calibrateFrozenNorms(this.model, () => this.model.forward(templates, search), opts);
     } finally {
       tf.dispose([templates, search]);
       this.model.train();
@@ -230,6 +245,8 @@ export class Trainer<M extends TrackingNetwork = TrackingNetwork> {
   /** One optimizer step; returns its log line. */
   async trainStep(): Promise<StepLog> {
     const started = performance.now();
+    const every = this.options.recalibrateEvery;
+    if (every > 0 && this.step > 0 && this.step % every === 0) await this.calibrate(1, { maxPasses: 3 });
     const samples = await this.batch();
     const R = this.model.config.resolution;
     const { templates, search, boxes } = batchTensors(samples, R);

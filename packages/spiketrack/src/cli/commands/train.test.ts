@@ -38,6 +38,8 @@ describe.skipIf(onWebGPU())('spiketrack train', { timeout: 300_000 }, () => {
       '1',
       '--encoder-lr-scale',
       '0.5',
+      '--recalibrate-every',
+      '1',
     ];
     const first = await cli(
       'train',
@@ -73,6 +75,7 @@ describe.skipIf(onWebGPU())('spiketrack train', { timeout: 300_000 }, () => {
     expect(line.lr).toBeCloseTo(4e-4, 10);
     const run = JSON.parse(await readFile(join(out, 'run.json'), 'utf8'));
     expect(run.encoderLrScale).toBe(0.5);
+    expect(run.recalibrateEvery).toBe(1);
     const ev = JSON.parse((await readFile(join(out, 'eval.jsonl'), 'utf8')).trim());
     expect(ev.step).toBe(1);
     expect(ev.success_auc).toBeGreaterThanOrEqual(0);

@@ -50,6 +50,9 @@ Options:
                          for an ImageNet-pretrained backbone; 1 suits training from scratch)
   --steps-per-epoch N    for the schedule (default 1000)
   --lr-drop-epoch E      ×0.1 every E epochs (default: none)
+  --recalibrate-every N  re-set the frozen BatchNorm statistics every N steps (default 0: never;
+                         from scratch, without it the frozen statistics go stale, the residual
+                         stream grows and the spiking layers saturate; 50 works)
   --seed N               seed of the initialization and the sampling (default 1)
   --init FILE            start from these weights, non-strict (e.g. a T=1 model for T=3, as the
                          reference's PRE_TRAINED)
@@ -167,6 +170,7 @@ export const trainCommand: CliCommand = {
     batch: { type: 'string' },
     lr: { type: 'string' },
     'encoder-lr-scale': { type: 'string' },
+    'recalibrate-every': { type: 'string' },
     'steps-per-epoch': { type: 'string' },
     'lr-drop-epoch': { type: 'string' },
     seed: { type: 'string' },
@@ -192,6 +196,7 @@ export const trainCommand: CliCommand = {
       batch: intOption(values, 'batch', 8),
       lr: numberOption(values, 'lr', 4e-4),
       encoderLrScale: numberOption(values, 'encoder-lr-scale', 0.1),
+      recalibrateEvery: intOption(values, 'recalibrate-every', 0, 0),
       stepsPerEpoch: intOption(values, 'steps-per-epoch', 1000),
       lrDropEpoch: values['lr-drop-epoch'] === undefined ? null : intOption(values, 'lr-drop-epoch', 1),
       seed: intOption(values, 'seed', 1, 0),
@@ -250,6 +255,7 @@ export const trainCommand: CliCommand = {
         batchSize: run.batch,
         lr: run.lr,
         encoderLrScale: run.encoderLrScale,
+        recalibrateEvery: run.recalibrateEvery,
         stepsPerEpoch: run.stepsPerEpoch,
         ...(run.lrDropEpoch === null ? {} : { lrDropEpoch: run.lrDropEpoch }),
       });
