@@ -17,7 +17,10 @@ const rows = [];
 for (const dir of readdirSync(pkgsDir).sort()) {
   const pkgDir = join(pkgsDir, dir);
   const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
-  const entries = Object.entries(pkg.exports ?? {}).filter(([k]) => k !== './package.json');
+  // code entry points only: not package.json nor plain files (e.g. `./weights/*`, a string)
+  const entries = Object.entries(pkg.exports ?? {}).filter(
+    ([k, spec]) => k !== './package.json' && typeof spec === 'object' && spec?.import?.default,
+  );
   const pkgRows = [];
   for (const [sub, spec] of entries) {
     const file = spec.import.default;
