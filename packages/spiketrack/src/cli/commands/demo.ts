@@ -1,13 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NccTracker } from '../../baseline/ncc';
+import { nccFrameTracker, spikingFrameTracker } from '../../tracker/frame-tracker';
 import { BUNDLED_MODEL } from '../../bundled-model';
 import { evaluateSequence, iou } from '../../eval/metrics';
 import type { Sequence } from '../../eval/types';
 import { AnnotatedGif } from '../../node/annotated-gif';
 import { formatBoxLine, writeSyntheticSequence } from '../../node/synthetic-writer';
 import { SyntheticSequence } from '../../synthetic/sequence';
-import type { RgbImage } from '../../frames/rgb-image';
 import type { Box } from '../../tracker/box';
 import { Tracker } from '../../tracker/tracker';
 import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
@@ -57,33 +56,6 @@ const BASELINE_NOTE =
 const BUNDLED_NOTE = `tracking with the bundled SpikeTrack model ${BUNDLED_MODEL.name}, trained on synthetic sequences only (on real video, use an official checkpoint)`;
 
 /** What the demo tracks with: one initialization, then one box and score per frame. */
-interface DemoTracker {
-  readonly label: string;
-  initialize(image: RgbImage, box: Box): Promise<void>;
-  track(image: RgbImage): Promise<{ box: Box; score: number }>;
-  dispose(): void;
-}
-
-function nccDemoTracker(): DemoTracker {
-  const t = new NccTracker();
-  return {
-    label: 'NCC',
-    initialize: async (image, box) => t.initialize(image, box),
-    track: async (image) => t.track(image),
-    dispose: () => t.dispose(),
-  };
-}
-
-async function spikeTrackDemoTracker(checkpoint: string | undefined): Promise<DemoTracker> {
-  const t = await Tracker.create(checkpoint === undefined ? {} : { checkpoint });
-  return {
-    label: 'SCORE',
-    initialize: async (image, box) => t.initialize(image, box),
-    track: async (image) => t.track(image),
-    dispose: () => t.dispose(),
-  };
-}
-
 function intOption(values: CliValues, name: string, fallback: number, min: number, max: number): number {
   const raw = values[name];
   if (raw === undefined) return fallback;
@@ -157,7 +129,11 @@ export const demoCommand: CliCommand = {
     await mkdir(datasetDir, { recursive: true });
     await mkdir(resultsDir, { recursive: true });
 
-    const tracker = kind === 'ncc' ? nccDemoTracker() : await spikeTrackDemoTracker(checkpoint);
+    const tracker =
+      kind === 'ncc'
+        ? nccFrameTracker()
+        : spikingFrameTracker(await Tracker.create(checkpoint === undefined ? {} : { checkpoint }));
+    const scoreLabel = kind === 'ncc' ? 'NCC' : 'SCORE';
     const gif = new AnnotatedGif(width, height, { scale: gifScale, delay: 100 });
     const predicted: Box[] = [];
     const truth: Box[] = [];
@@ -197,7 +173,7 @@ export const demoCommand: CliCommand = {
             [
               { text: `${f.index + 1} `, color: 'white' },
               { text: `IOU ${iou(box, f.box).toFixed(2)} `, color: 'yellow' },
-              { text: `${tracker.label} ${score.toFixed(2)} `, color: 'red' },
+              { text: `${scoreLabel} ${score.toFixed(2)} `, color: 'red' },
               ...(fpsSoFar === null ? [] : [{ text: `FPS ${fpsSoFar.toFixed(1)}`, color: 'cyan' as const }]),
             ],
           );

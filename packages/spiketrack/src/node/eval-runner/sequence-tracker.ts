@@ -5,75 +5,39 @@
 import { pathToFileURL } from 'node:url';
 import { BackendError, CheckpointError, ConfigError, ShapeError } from '@spiketrack/neurons';
 import { selectBackend } from '@spiketrack/neurons/node';
-import { NccTracker } from '../../baseline/ncc';
 import { loadCheckpoint } from '../../checkpoint/load';
 import { assertTrackingNetwork, type TrackingNetwork } from '../../model/tracking-network';
-import type { RgbImage } from '../../frames/rgb-image';
 import type { Box } from '../../tracker/box';
+import { type FrameTracker, nccFrameTracker, spikingFrameTracker } from '../../tracker/frame-tracker';
 import { Tracker } from '../../tracker/tracker';
 import { readImageFile } from '../image-file';
 import type { EvalJob, EvalWorkerConfig } from './protocol';
 import { writeSequenceResult } from './result-files';
 
 /** A tracker as the evaluation loop drives it: one sequence after another. */
-export interface SequenceTracker {
+export interface SequenceTracker extends FrameTracker {
   /** The tfjs backend it runs on (null for the tfjs-free NCC baseline). */
   readonly backend: string | null;
-  /** Starts a sequence (and resets any previous one). */
-  initialize(frame: RgbImage, box: Box): Promise<void>;
-  track(frame: RgbImage): Promise<Box>;
-  dispose(): void;
 }
 
 /**
  * Builds the tracker of `config`: for `spiketrack`, selects the backend (in this thread) and loads
- * the checkpoint once; for `ncc`, a fresh {@link NccTracker} per sequence.
+ * the checkpoint once; for `ncc`, a fresh NCC baseline per sequence.
  */
 export async function createSequenceTracker(config: EvalWorkerConfig): Promise<SequenceTracker> {
-  if (config.tracker === 'ncc') {
-    let ncc: NccTracker | null = null;
-    return {
-      backend: null,
-      async initialize(frame, box) {
-        ncc?.dispose();
-        ncc = new NccTracker();
-        ncc.initialize(frame, box);
-      },
-      async track(frame) {
-        if (!ncc) throw new ConfigError('ncc tracker: initialize before track');
-        return ncc.track(frame).box;
-      },
-      dispose() {
-        ncc?.dispose();
-        ncc = null;
-      },
-    };
-  }
+  if (config.tracker === 'ncc') return { backend: null, ...nccFrameTracker() };
   const chosen = await selectBackend(config.backend as Parameters<typeof selectBackend>[0]);
   if (config.tracker === 'module') {
     const model = await moduleNetwork(config);
     const tracker = await Tracker.create({ model, preset: config.preset });
-    return {
-      backend: chosen.backend,
-      initialize: (frame, box) => tracker.initialize(frame, box),
-      track: async (frame) => (await tracker.track(frame)).box,
-      dispose: () => {
-        tracker.dispose();
-        model.dispose();
-      },
-    };
+    return { backend: chosen.backend, ...spikingFrameTracker(tracker, () => model.dispose()) };
   }
   // Without a checkpoint: the bundled model.
   const tracker = await Tracker.create({
     ...(config.checkpoint === undefined ? {} : { checkpoint: config.checkpoint }),
     preset: config.preset,
   });
-  return {
-    backend: chosen.backend,
-    initialize: (frame, box) => tracker.initialize(frame, box),
-    track: async (frame) => (await tracker.track(frame)).box,
-    dispose: () => tracker.dispose(),
-  };
+  return { backend: chosen.backend, ...spikingFrameTracker(tracker) };
 }
 
 /**
@@ -133,7 +97,7 @@ export async function runSequence(
       await tracker.initialize(image, job.initBox);
       boxes.push(job.initBox);
     } else {
-      boxes.push(await tracker.track(image));
+      boxes.push((await tracker.track(image)).box);
     }
     seconds.push((performance.now() - t0) / 1000);
     onFrame();
