@@ -5,7 +5,7 @@
  * is held out). Resumable: rerun the same command and it continues from `<out>/state.safetensors`.
  *
  *   node train.mjs --out runs/custom [--steps 600] [--batch 8] [--lr 5e-4] [--seed 1]
- *                  [--backend wasm|cpu|webgpu|auto] [--config '{"resolution":64}']
+ *                  [--recalibrate-every 25] [--backend wasm|cpu|webgpu|auto] [--config '{"resolution":64}']
  *
  * Writes `<out>/model.safetensors` (the weights, native layout, with the configuration in its
  * metadata, for `spiketrack eval --tracker ./tracker.mjs --checkpoint`), `state.safetensors`
@@ -29,6 +29,8 @@ const { values } = parseArgs({
     lr: { type: 'string', default: '5e-4' },
     'encoder-lr-scale': { type: 'string', default: '1' },
     seed: { type: 'string', default: '1' },
+    // from scratch, the frozen BatchNorms' statistics go stale as the weights move: re-set them
+    'recalibrate-every': { type: 'string', default: '25' },
     backend: { type: 'string', default: 'wasm' },
     config: { type: 'string', default: '{}' },
     'checkpoint-every': { type: 'string', default: '50' },
@@ -36,7 +38,7 @@ const { values } = parseArgs({
 });
 if (!values.out) {
   console.error(
-    'usage: node train.mjs --out DIR [--steps N] [--batch B] [--lr LR] [--seed S] [--backend NAME] [--config JSON]',
+    'usage: node train.mjs --out DIR [--steps N] [--batch B] [--lr LR] [--seed S] [--recalibrate-every N] [--backend NAME] [--config JSON]',
   );
   process.exit(2);
 }
@@ -56,6 +58,7 @@ const run = existsSync(runPath)
       batch: Number(values.batch),
       lr: Number(values.lr),
       encoderLrScale: Number(values['encoder-lr-scale']),
+      recalibrateEvery: Number(values['recalibrate-every']),
       seed,
     };
 if (!existsSync(runPath)) await writeFile(runPath, `${JSON.stringify(run, null, 2)}\n`);
@@ -74,6 +77,7 @@ const trainer = new Trainer({
   batchSize: run.batch,
   lr: run.lr,
   encoderLrScale: run.encoderLrScale,
+  recalibrateEvery: run.recalibrateEvery ?? 0,
 });
 console.error(
   `custom tracker ${model.config.name}: R ${resolution}, T ${templates}, ${model.numParameters()} parameters, backend ${backend}`,
