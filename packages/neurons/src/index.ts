@@ -2,7 +2,14 @@
  * `@spiketrack/neurons`: the spiking foundation of spiketrack. Browser-safe; Node-only code is in
  * `@spiketrack/neurons/node`, the tfjs-layers adapters in `@spiketrack/neurons/layers`.
  */
-export { type BackendName, type BackendSelection, BACKEND_NAMES, selectBackend } from './core/backend';
+export {
+  type BackendName,
+  type BackendSelection,
+  BACKEND_NAMES,
+  isSoftwareWebGPUAdapter,
+  type SelectBackendOptions,
+  selectBackend,
+} from './core/backend';
 export { BackendError, CheckpointError, ConfigError, ShapeError, SpikeTrackError } from './core/errors';
 export { assertGradients, ensureGradients, hasGradients } from './core/gradients';
 export { fromTorchLayout, TORCH_LAYOUTS, type TorchLayout, toTorchLayout, torchShapeOf } from './core/layout';

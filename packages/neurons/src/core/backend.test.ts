@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { registerWasmConvGradients } from '../kernels/wasm-conv-backprop';
-import { selectBackend } from './backend';
+import { isSoftwareWebGPUAdapter, selectBackend } from './backend';
 import { BackendError, ConfigError } from './errors';
 import { hasGradients } from './gradients';
 
@@ -41,6 +41,45 @@ describe('selectBackend', () => {
     } else {
       // tfjs-node is installed here: it was selected; restore the backend under test
       await selectBackend(current as 'cpu');
+    }
+  });
+
+  it('recognizes software WebGPU adapters', () => {
+    for (const d of [
+      'google / swiftshader / Subzero Processor / SwiftShader Device (Subzero)',
+      'mesa / llvmpipe (LLVM 15.0.6, 256 bits)',
+      'lavapipe',
+      'Microsoft Basic Render Driver (software)',
+    ]) {
+      expect(isSoftwareWebGPUAdapter(d), d).toBe(true);
+    }
+    for (const d of [
+      'nvidia / ampere / NVIDIA H200',
+      'apple / metal-3 / Apple M2',
+      'intel / gen-12lp',
+      undefined,
+    ]) {
+      expect(isSoftwareWebGPUAdapter(d), String(d)).toBe(false);
+    }
+  });
+
+  it('auto passes over a software WebGPU adapter for a faster backend, unless allowed', async (ctx) => {
+    if (tf.getBackend() !== 'webgpu') ctx.skip();
+    const { adapter } = await selectBackend('webgpu');
+    try {
+      const auto = await selectBackend('auto');
+      if (isSoftwareWebGPUAdapter(adapter)) {
+        expect(auto.backend).not.toBe('webgpu');
+        expect(tf.getBackend()).toBe(auto.backend);
+        expect(auto.skipped.find((s) => s.backend === 'webgpu')?.reason).toMatch(/software adapter/);
+        const allowed = await selectBackend('auto', { allowSoftwareWebGPU: true });
+        expect(allowed.backend).toBe('webgpu');
+        expect(allowed.adapter).toBe(adapter);
+      } else {
+        expect(auto.backend).toBe('webgpu');
+      }
+    } finally {
+      await selectBackend('webgpu');
     }
   });
 });

@@ -107,12 +107,34 @@ async function trySet(name: BackendName): Promise<void> {
 }
 
 /**
+ * Whether a WebGPU adapter description names a CPU rasterizer (SwiftShader, llvmpipe/lavapipe, a
+ * "fallback" or "software" adapter): there WebGPU is far slower than wasm on the same CPU.
+ */
+export function isSoftwareWebGPUAdapter(description: string | undefined): boolean {
+  return /swiftshader|llvmpipe|lavapipe|software|fallback/i.test(description ?? '');
+}
+
+/** Options of {@link selectBackend}. */
+export interface SelectBackendOptions {
+  /**
+   * With `auto`: accept a WebGPU adapter that is a software rasterizer (SwiftShader, llvmpipe).
+   * Default false: `auto` passes over it (it is slower than wasm) and says so in `skipped`. A
+   * named `'webgpu'` always uses whatever adapter there is.
+   */
+  allowSoftwareWebGPU?: boolean;
+}
+
+/**
  * Sets the tfjs backend.
  *
- * `auto` tries WebGPU, then tfjs-node(-gpu), then wasm, then cpu, and reports what it chose and
- * why it skipped the others. A named backend that cannot start throws a {@link BackendError}.
+ * `auto` tries WebGPU (on a hardware adapter, unless `allowSoftwareWebGPU`), then tfjs-node(-gpu),
+ * then wasm, then cpu, and reports what it chose and why it skipped the others. A named backend
+ * that cannot start throws a {@link BackendError}.
  */
-export async function selectBackend(name: BackendName | 'auto' = 'auto'): Promise<BackendSelection> {
+export async function selectBackend(
+  name: BackendName | 'auto' = 'auto',
+  options: SelectBackendOptions = {},
+): Promise<BackendSelection> {
   if (name !== 'auto' && !BACKEND_NAMES.includes(name)) {
     throw new ConfigError(
       `unknown backend '${name as string}'; expected one of auto, ${BACKEND_NAMES.join(', ')}`,
@@ -123,16 +145,24 @@ export async function selectBackend(name: BackendName | 'auto' = 'auto'): Promis
   for (const b of order) {
     try {
       await trySet(b);
-      const selection: BackendSelection = { backend: b, skipped };
-      if (b === 'webgpu') {
-        const adapter = describeWebGPUAdapter();
-        if (adapter) selection.adapter = adapter;
-      }
-      return selection;
     } catch (e) {
       if (name !== 'auto') throw e;
       skipped.push({ backend: b, reason: (e as Error).message });
+      continue;
     }
+    const selection: BackendSelection = { backend: b, skipped };
+    if (b === 'webgpu') {
+      const adapter = describeWebGPUAdapter();
+      if (adapter) selection.adapter = adapter;
+      if (name === 'auto' && !options.allowSoftwareWebGPU && isSoftwareWebGPUAdapter(adapter)) {
+        skipped.push({
+          backend: b,
+          reason: `${adapter} is a software adapter, slower than wasm here (select 'webgpu' by name, or pass allowSoftwareWebGPU, to use it)`,
+        });
+        continue;
+      }
+    }
+    return selection;
   }
   throw new BackendError(
     `no backend could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`,

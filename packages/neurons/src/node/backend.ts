@@ -1,6 +1,7 @@
 import {
   type BackendName,
   type BackendSelection,
+  type SelectBackendOptions,
   selectBackend as selectBackendCore,
   setBackendLoader,
 } from '../core/backend';
@@ -26,8 +27,11 @@ setBackendLoader('webgpu', async () => {
  * {@link selectBackendCore | selectBackend} for Node: WebGPU goes through Dawn (the optional
  * `webgpu` package) with a Vulkan driver, found automatically where Debian's SwiftShader is installed.
  */
-export function selectBackend(name: BackendName | 'auto' = 'auto'): Promise<BackendSelection> {
-  return selectBackendCore(name);
+export function selectBackend(
+  name: BackendName | 'auto' = 'auto',
+  options: SelectBackendOptions = {},
+): Promise<BackendSelection> {
+  return selectBackendCore(name, options);
 }
 
 export { installNodeWebGPU, probeWebGPUAdapter };
