@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { registerWasmBatchMatMul } from '../kernels/wasm-batch-matmul';
 import { registerWasmConvGradients } from '../kernels/wasm-conv-backprop';
 import { BackendError, ConfigError } from './errors';
 import { ensureGradients } from './gradients';
@@ -79,8 +80,12 @@ async function trySet(name: BackendName): Promise<void> {
     if (e instanceof BackendError) throw e;
     throw new BackendError(`cannot load the '${name}' backend: ${(e as Error).message}`);
   }
-  // Now that wasm's own kernels are registered, swap its slow native Conv2DBackpropInput too.
-  if (name === 'wasm') registerWasmConvGradients();
+  // Now that wasm's own kernels are registered, swap its slow native Conv2DBackpropInput and its
+  // slow transposed BatchMatMul too.
+  if (name === 'wasm') {
+    registerWasmConvGradients();
+    registerWasmBatchMatMul();
+  }
   const registryName = name;
   if (!tf.findBackendFactory(registryName)) {
     throw new BackendError(

@@ -16,4 +16,5 @@ export {
   type NiLifKernelAttrs,
 } from './names';
 export { FUSED_KERNEL_BACKENDS, hasFusedKernel, registerFusedNeuronKernels } from './register';
+export { registerWasmBatchMatMul } from './wasm-batch-matmul';
 export { registerWasmConvGradients, WASM_CONV_GRADIENT_KERNELS } from './wasm-conv-backprop';
