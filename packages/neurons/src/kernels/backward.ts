@@ -8,7 +8,13 @@
  * recurrences need come from a second call of the fused kernel (`output: 'membrane'`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type LifKernelAttrs, LIF_KERNEL, NI_LIF_KERNEL, type NiLifKernelAttrs } from './names';
+import {
+  type LifKernelAttrs,
+  LIF_KERNEL,
+  NI_LIF_GRAD_KERNEL,
+  NI_LIF_KERNEL,
+  type NiLifKernelAttrs,
+} from './names';
 
 function unstackSteps(t: tf.Tensor): tf.Tensor[] {
   return t.shape[0] === 1 ? [tf.reshape(t, t.shape.slice(1))] : tf.unstack(t);
@@ -36,6 +42,25 @@ function inside(m: tf.Tensor, levels: number): tf.Tensor {
 }
 
 /**
+ * `(dy / D) · mask(0 ≤ m ≤ D)`: one {@link NI_LIF_GRAD_KERNEL} where the backend has it (cpu, wasm),
+ * else the composite ops (the same float32 values).
+ */
+function throughQuantizer(dy: tf.Tensor, m: tf.Tensor, levels: number): tf.Tensor {
+  const sameShape = dy.shape.length === m.shape.length && dy.shape.every((d, i) => d === m.shape[i]);
+  if (
+    sameShape &&
+    dy.dtype === 'float32' &&
+    m.dtype === 'float32' &&
+    tf.getKernel(NI_LIF_GRAD_KERNEL, tf.getBackend())
+  ) {
+    return tf
+      .engine()
+      .runKernel(NI_LIF_GRAD_KERNEL, { dy, x: m }, { levels } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  }
+  return tf.mul(tf.div(dy, tf.scalar(levels)), inside(m, levels));
+}
+
+/**
  * Gradients of the fused NI-LIF with respect to `x` (`[T, …]`) and `decayLogits`, given the saved
  * spikes and the upstream gradient `dy`. Not tidy: the caller wraps it.
  *
@@ -51,10 +76,9 @@ export function niLifBackward(
   attrs: NiLifKernelAttrs,
 ): [tf.Tensor, tf.Tensor] {
   const steps = x.shape[0]!;
-  const D = tf.scalar(attrs.levels);
   if (steps === 1) {
     // mem_0 = x_0; the decay logits are connected but unused (zero gradient).
-    const dx = tf.mul(tf.div(dy, D), inside(x, attrs.levels));
+    const dx = throughQuantizer(dy, x, attrs.levels);
     return [dx, tf.zerosLike(decayLogits)];
   }
   const mem = tf.engine().runKernel(NI_LIF_KERNEL, { x, decayLogits }, {
@@ -71,7 +95,7 @@ export function niLifBackward(
   for (let t = steps - 1; t >= 0; t--) {
     // The spike also feeds the next step's (gradient-stopped) reset: it adds a zero.
     const ds = t < steps - 1 ? tf.add(dys[t]!, 0) : dys[t]!;
-    const dmem = tf.mul(tf.div(ds, D), inside(mems[t]!, attrs.levels));
+    const dmem = throughQuantizer(ds, mems[t]!, attrs.levels);
     if (g) {
       const k = tf.reshape(tf.slice(sig, [t], [1]), []);
       dk[t] = sumAll(tf.mul(g, tf.sub(mems[t]!, ss[t]!)));

@@ -1,8 +1,8 @@
 /** The fused kernels of the `cpu` backend: the JavaScript loops over the backend's arrays. */
 import type * as tf from '@tensorflow/tfjs-core';
 import { backendSigmoid, lifAttrs, niLifAttrs, outputOf, stepsAndNeurons } from './kernel-util';
-import { lifLoop, lifLoopConfig, niLifLoop } from './loops';
-import { LIF_KERNEL, NI_LIF_KERNEL } from './names';
+import { lifLoop, lifLoopConfig, niLifGradLoop, niLifLoop } from './loops';
+import { LIF_KERNEL, NI_LIF_GRAD_KERNEL, NI_LIF_KERNEL } from './names';
 
 /** The parts of tfjs-backend-cpu's `MathBackendCPU` these kernels use. */
 interface CpuBackend extends tf.KernelBackend {
@@ -45,7 +45,16 @@ const lifCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return b.makeTensorInfo(x.shape.slice(), 'float32', y);
 };
 
+const niLifGradCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const b = backend as CpuBackend;
+  const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+  const out = new Float32Array(x.shape.reduce((p, d) => p * d, 1));
+  niLifGradLoop(values(b, dy), values(b, x), out, (attrs as { levels: number }).levels);
+  return b.makeTensorInfo(x.shape.slice(), 'float32', out);
+};
+
 export const cpuKernels: tf.KernelConfig[] = [
   { kernelName: NI_LIF_KERNEL, backendName: 'cpu', kernelFunc: niLifCpu },
   { kernelName: LIF_KERNEL, backendName: 'cpu', kernelFunc: lifCpu },
+  { kernelName: NI_LIF_GRAD_KERNEL, backendName: 'cpu', kernelFunc: niLifGradCpu },
 ];

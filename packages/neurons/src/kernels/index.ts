@@ -12,6 +12,7 @@ export {
   type FusedOutput,
   LIF_KERNEL,
   type LifKernelAttrs,
+  NI_LIF_GRAD_KERNEL,
   NI_LIF_KERNEL,
   type NiLifKernelAttrs,
 } from './names';

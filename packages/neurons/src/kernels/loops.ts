@@ -157,3 +157,23 @@ export function lifLoop(
     }
   }
 }
+
+/**
+ * NI-LIF's straight-through gradient over `[from, to)`: `out = dy / D` where `0 ≤ x ≤ D`, else
+ * `(dy / D) · 0` (−0 for a negative quotient, NaN for a non-finite one), the float32 values of the
+ * composite `mul(div(dy, D), mask)`.
+ */
+export function niLifGradLoop(
+  dy: Float32Array,
+  x: Float32Array,
+  out: Float32Array,
+  levels: number,
+  from = 0,
+  to = out.length,
+): void {
+  for (let i = from; i < to; i++) {
+    const q = fr((dy[i] as number) / levels);
+    const m = x[i] as number;
+    out[i] = m >= 0 && m <= levels ? q : q * 0;
+  }
+}

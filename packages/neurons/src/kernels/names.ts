@@ -4,6 +4,14 @@ import type { SurrogateFn } from '../surrogates/surrogate';
 /** Kernel name of the fused multi-step NI-LIF (inputs `x` `[T, …]`, `decayLogits` `[Tmax − 1]`). */
 export const NI_LIF_KERNEL = 'SpiketrackNiLif';
 
+/**
+ * Kernel name of NI-LIF's straight-through gradient (inputs `dy`, `x` of one shape; attribute
+ * `levels`): `dy / D` where `0 ≤ x ≤ D`, else `(dy / D) · 0`. It is the composite
+ * `mul(div(dy, D), cast(logicalAnd(x ≥ 0, x ≤ D)))` in one pass, bit for bit; backward passes use
+ * it where the backend has it.
+ */
+export const NI_LIF_GRAD_KERNEL = 'SpiketrackNiLifGrad';
+
 /** Kernel name of the fused multi-step LIF (input `x` `[T, …]`). */
 export const LIF_KERNEL = 'SpiketrackLif';
 

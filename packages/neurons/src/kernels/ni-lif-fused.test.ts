@@ -8,6 +8,7 @@ import { expectSameBits, rng, tieHeavyValues } from './bits.test-helper';
 import {
   FUSED_KERNEL_BACKENDS,
   hasFusedKernel,
+  NI_LIF_GRAD_KERNEL,
   NI_LIF_KERNEL,
   niLifFused,
   registerFusedNeuronKernels,
@@ -201,6 +202,35 @@ describe('niLifFused: gradients', () => {
     );
     expectSameBits(await grads[decay.name]!.data(), await rd!.data(), 'variableGrads decay');
     tf.dispose([decay, x, dy, gx!, gd!, rx!, rd!, ...Object.values(grads)]);
+  });
+
+  it('the straight-through gradient kernel equals the composite ops bit for bit (cpu, wasm)', async (ctx) => {
+    registerFusedNeuronKernels();
+    if (!tf.getKernel(NI_LIF_GRAD_KERNEL, tf.getBackend())) ctx.skip();
+    const special = [0, -0, 4, 3.9999998, 4.0000005, -1e-45, 1e-45, Number.NaN, Infinity, -Infinity, 2.5, -3];
+    const n = 1001;
+    const r = rng(7);
+    const xv = Float32Array.from(
+      { length: n },
+      (_, i) => special[i % special.length]! + (i % 3 === 0 ? 0 : r() * 6 - 1),
+    );
+    const dyv = Float32Array.from({ length: n }, (_, i) =>
+      i % 17 === 0 ? special[i % special.length]! : r() * 2 - 1,
+    );
+    for (const levels of [4, 3, 1]) {
+      const [x, dy] = [tf.tensor(xv, [7, 11, 13]), tf.tensor(dyv, [7, 11, 13])];
+      const fused = tf
+        .engine()
+        .runKernel(NI_LIF_GRAD_KERNEL, { dy, x }, { levels } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      const composite = tf.tidy(() =>
+        tf.mul(
+          tf.div(dy, tf.scalar(levels)),
+          tf.cast(tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, levels)), 'float32'),
+        ),
+      );
+      expectSameBits(await fused.data(), await composite.data(), `levels ${levels}`);
+      tf.dispose([x, dy, fused, composite]);
+    }
   });
 
   it('refuses to differentiate the membrane output (no higher-order gradients)', () => {

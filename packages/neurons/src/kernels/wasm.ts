@@ -5,8 +5,8 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { backendSigmoid, lifAttrs, niLifAttrs, outputOf, stepsAndNeurons } from './kernel-util';
-import { isPowerOfTwo, lifLoop, lifLoopConfig, niLifLoop } from './loops';
-import { LIF_KERNEL, NI_LIF_KERNEL } from './names';
+import { isPowerOfTwo, lifLoop, lifLoopConfig, niLifGradLoop, niLifLoop } from './loops';
+import { LIF_KERNEL, NI_LIF_GRAD_KERNEL, NI_LIF_KERNEL } from './names';
 import { SIMD_NEURONS, wasmSimdKernels } from './wasm-simd';
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` these kernels use. */
@@ -99,7 +99,17 @@ const lifWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return out;
 };
 
+const niLifGradWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const b = backend as WasmBackend;
+  const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+  // Allocate before taking any view of the heap: an allocation may grow (and detach) it.
+  const out = b.makeOutput(x.shape.slice(), 'float32');
+  niLifGradLoop(heapF32(b, dy), heapF32(b, x), heapF32(b, out), (attrs as { levels: number }).levels);
+  return out;
+};
+
 export const wasmKernels: tf.KernelConfig[] = [
   { kernelName: NI_LIF_KERNEL, backendName: 'wasm', kernelFunc: niLifWasm },
   { kernelName: LIF_KERNEL, backendName: 'wasm', kernelFunc: lifWasm },
+  { kernelName: NI_LIF_GRAD_KERNEL, backendName: 'wasm', kernelFunc: niLifGradWasm },
 ];
