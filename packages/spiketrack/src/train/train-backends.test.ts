@@ -10,33 +10,18 @@ import { selectBackend } from '@spiketrack/neurons/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { testBackend } from '../../../../test-support/helpers';
-import type { RgbImage } from '../frames/rgb-image';
 import { SpikeTrackModel } from '../model/model';
-import type { Box } from '../tracker/box';
+import { movingSquare } from './moving-square.test-helper';
 import { type TrainingSequence, TrainingSampler } from './sampler';
 import { Trainer } from './trainer';
 
 /** A bright square drifting over a textured background. */
 function drifting(name: string, n: number): TrainingSequence {
-  const box = (i: number): Box => [18 + i, 22 + i / 2, 16, 12];
-  return {
-    name,
-    length: n,
-    box,
-    visible: () => true,
-    frame: (i): RgbImage => {
-      const W = 96;
-      const H = 80;
-      const data = new Uint8Array(W * H * 3);
-      for (let y = 0; y < H; y++)
-        for (let x = 0; x < W; x++)
-          data.fill(((x * 11 + y * 5) % 60) + 40, (y * W + x) * 3, (y * W + x) * 3 + 3);
-      const [bx, by, bw, bh] = box(i).map(Math.round) as [number, number, number, number];
-      for (let y = by; y < by + bh; y++)
-        for (let x = bx; x < bx + bw; x++) data.set([230, 60, 90], (y * W + x) * 3);
-      return { width: W, height: H, data };
-    },
-  };
+  return movingSquare(name, n, {
+    start: [18, 22, 16, 12],
+    color: [230, 60, 90],
+    background: (x, y) => ((x * 11 + y * 5) % 60) + 40,
+  });
 }
 
 interface StepResult {

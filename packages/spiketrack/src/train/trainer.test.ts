@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectNoLeak, onWebGPU } from '../../../../test-support/helpers';
-import type { RgbImage } from '../frames/rgb-image';
 import { SpikeTrackModel } from '../model/model';
-import type { Box } from '../tracker/box';
+import { movingSquare } from './moving-square.test-helper';
 import { type TrainingSequence, TrainingSampler } from './sampler';
 import { batchTensors, Trainer, TrainingError, type TrainingLoss } from './trainer';
 
@@ -17,25 +16,11 @@ const config = {
 
 /** A textured frame with a bright square moving diagonally. */
 function sequence(name: string, n: number): TrainingSequence {
-  const box = (i: number): Box => [20 + i, 24 + i / 2, 14, 12];
-  return {
-    name,
-    length: n,
-    box,
-    visible: () => true,
-    frame: (i): RgbImage => {
-      const W = 96;
-      const H = 80;
-      const data = new Uint8Array(W * H * 3);
-      for (let y = 0; y < H; y++)
-        for (let x = 0; x < W; x++)
-          data.fill(((x * 7 + y * 13) % 50) + 30, (y * W + x) * 3, (y * W + x) * 3 + 3);
-      const [bx, by, bw, bh] = box(i).map(Math.round) as [number, number, number, number];
-      for (let y = by; y < by + bh; y++)
-        for (let x = bx; x < bx + bw; x++) data.set([240, 200, 40], (y * W + x) * 3);
-      return { width: W, height: H, data };
-    },
-  };
+  return movingSquare(name, n, {
+    start: [20, 24, 14, 12],
+    color: [240, 200, 40],
+    background: (x, y) => ((x * 7 + y * 13) % 50) + 30,
+  });
 }
 
 /** L1 between the predicted (cx, cy, w, h) and the target, a loss that needs no other module. */

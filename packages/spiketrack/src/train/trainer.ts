@@ -150,6 +150,8 @@ export class Trainer<M extends TrackingNetwork = TrackingNetwork> {
   private readonly loss: TrainingLoss;
   private readonly params: Map<string, tf.Variable>;
   private readonly nameOf = new Map<string, string>();
+  /** The calibration samples by batch count (rendered once: recalibration reuses them). */
+  private readonly calibrationSamples = new Map<number, TrainingSample[]>();
   /** Optimizer steps taken so far. */
   step = 0;
 
@@ -223,8 +225,12 @@ export class Trainer<M extends TrackingNetwork = TrackingNetwork> {
   async calibrate(batches = 1, opts: CalibrateNormsOptions = {}): Promise<CalibrateNormsReport> {
     const B = this.options.batchSize;
     const R = this.model.config.resolution;
-    const samples: TrainingSample[] = [];
-    for (let i = 0; i < batches * B; i++) samples.push(await this.sampler.sample(0x7fffffff - i));
+    let samples = this.calibrationSamples.get(batches);
+    if (!samples) {
+      samples = [];
+      for (let i = 0; i < batches * B; i++) samples.push(await this.sampler.sample(0x7fffffff - i));
+      this.calibrationSamples.set(batches, samples);
+    }
     const { templates, search, boxes } = batchTensors(samples, R);
     boxes.dispose();
     this.model.eval();
