@@ -80,6 +80,29 @@ describe('SpikeTrack configurations', () => {
     expect(() => resolveSpikeTrackConfig({ backbone: 'huge' as never })).toThrow(/unknown backbone 'huge'/);
     expect(() => resolveSpikeTrackConfig({ dims: [1, 2, 3] as never })).toThrow(/dims must be/);
     expect(() => resolveSpikeTrackConfig({ stride: 8 })).toThrow(/stride 16/);
+    expect(() => resolveSpikeTrackConfig({ backboneNorm: 'group' as never })).toThrow(
+      /backboneNorm must be 'frozen' or 'batch', got group/,
+    );
+  });
+
+  it("backboneNorm: presets are 'frozen' (the reference); 'batch' is a custom config, inferred from num_batches_tracked", () => {
+    for (const name of SPIKETRACK_CONFIG_NAMES) expect(SPIKETRACK_CONFIGS[name].backboneNorm).toBe('frozen');
+    const batch = resolveSpikeTrackConfig({ base: 'tiny_256_t1', backboneNorm: 'batch' });
+    expect(batch.backboneNorm).toBe('batch');
+    expect(batch.name).toBeNull();
+    const cfg = readFixtureJson<ConfigFixture>('configs/tiny_256_t3.json');
+    // the retrievers' and the head's norms always track batches: they do not make the backbone 'batch'
+    expect(Object.keys(cfg.keys).some((k) => k.endsWith('num_batches_tracked'))).toBe(true);
+    expect(inferSpikeTrackConfig(cfg.keys).config.backboneNorm).toBe('frozen');
+    const trained = {
+      ...cfg.keys,
+      'encoder.downsample1_1.encode_bn.num_batches_tracked': { shape: [], dtype: 'int64' },
+    };
+    expect(inferSpikeTrackConfig(trained).config).toEqual({
+      ...SPIKETRACK_CONFIGS.tiny_256_t3,
+      name: null,
+      backboneNorm: 'batch',
+    });
   });
 
   it('inference names the missing or inconsistent key with CheckpointError', () => {

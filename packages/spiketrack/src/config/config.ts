@@ -33,6 +33,14 @@ export interface SpikeTrackConfig {
   decoderConvType: 'normal' | 'small';
   /** The encoder's stride (16). */
   stride: number;
+  /**
+   * The backbone's normalization: `'frozen'` (the reference's: `FrozenBatchNorm2d`, fixed
+   * statistics and affine, for fine-tuning a pretrained backbone) or `'batch'` (`BatchNorm2d`:
+   * batch statistics and a learned affine while training, for training from scratch; in eval mode
+   * it computes what the frozen norm computes with the same four tensors). The memory retrieval
+   * modules and the head always use `BatchNorm`, as the reference.
+   */
+  backboneNorm: 'frozen' | 'batch';
 }
 
 /** The names of the built-in configurations. */
@@ -65,6 +73,7 @@ function preset(
     decoderChannel,
     decoderConvType: 'normal',
     stride: 16,
+    backboneNorm: 'frozen',
   });
 }
 
@@ -111,7 +120,8 @@ export function matchSpikeTrackConfig(c: Omit<SpikeTrackConfig, 'name'>): SpikeT
       p.templates === c.templates &&
       p.decoderChannel === c.decoderChannel &&
       p.decoderConvType === c.decoderConvType &&
-      p.stride === c.stride
+      p.stride === c.stride &&
+      p.backboneNorm === c.backboneNorm
     ) {
       return name;
     }
@@ -168,7 +178,13 @@ export function resolveSpikeTrackConfig(
     decoderChannel: positiveInt(where, 'decoderChannel', config.decoderChannel ?? base.decoderChannel),
     decoderConvType: config.decoderConvType ?? base.decoderConvType,
     stride: positiveInt(where, 'stride', config.stride ?? base.stride),
+    backboneNorm: config.backboneNorm ?? base.backboneNorm,
   };
+  if (out.backboneNorm !== 'frozen' && out.backboneNorm !== 'batch') {
+    throw new ConfigError(
+      `${where}: backboneNorm must be 'frozen' or 'batch', got ${String(out.backboneNorm)}`,
+    );
+  }
   if (out.decoderConvType !== 'normal' && out.decoderConvType !== 'small') {
     throw new ConfigError(
       `${where}: decoderConvType must be 'normal' or 'small', got ${String(out.decoderConvType)}`,
@@ -203,7 +219,8 @@ export interface InferredSpikeTrackConfig {
  * Recovers a SpikeTrack configuration from the torch shapes of a full state dict (keys
  * `encoder.*` and `decoder.*`, as in official checkpoints; tensors, shapes or `{ shape }` entries):
  * backbone widths, MLP ratio and resolution from the encoder, T from the number of the first
- * retriever's `seg_responder_dw.*` layers, the head's width and kernel from `decoder.conv1_ctr`.
+ * retriever's `seg_responder_dw.*` layers, the head's width and kernel from `decoder.conv1_ctr`,
+ * and `backboneNorm: 'batch'` when the backbone's norms have `num_batches_tracked`.
  * Heads cannot be seen in shapes: 8 is assumed (as in every official config).
  * Throws a {@link CheckpointError} naming the key when one it needs is missing or inconsistent.
  */
@@ -255,6 +272,10 @@ export function inferSpikeTrackConfig(shapes: StateShapes): InferredSpikeTrackCo
     decoderChannel: head[0]!,
     decoderConvType: k === 3 ? 'normal' : 'small',
     stride: 16,
+    // a backbone trained with BatchNorm2d carries num_batches_tracked (FrozenBatchNorm2d has none)
+    backboneNorm: keys.some((key) => /^encoder\.(?!mrm\.).*\.num_batches_tracked$/.test(key))
+      ? 'batch'
+      : 'frozen',
   });
   return { config, assumed: ['numHeads = 8 (heads are not visible in the shapes)'] };
 }

@@ -1,7 +1,8 @@
-import { CheckpointError, ConfigError, ShapeError } from '@spiketrack/neurons';
+import { CheckpointError, ConfigError, refreshExactConstants, ShapeError } from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { expectNoLeak, onWebGPU, readFixtureJson } from '../../../../test-support/helpers';
+import { expectClose, expectNoLeak, onWebGPU, readFixtureJson } from '../../../../test-support/helpers';
+import { saveCheckpoint } from '../checkpoint/save';
 import { inferSpikeTrackConfig, SPIKETRACK_CONFIGS, type SpikeTrackConfigName } from '../config/config';
 import { SpikeTrackModel } from './model';
 import type { TemplateCache } from './template-cache';
@@ -168,6 +169,41 @@ describe('SpikeTrackModel: a small random model', () => {
     b.dispose();
     expect(() => new SpikeTrackModel({ config: 'nope' as SpikeTrackConfigName })).toThrow(ConfigError);
     expect(() => new SpikeTrackModel({ config: { ...small, numHeads: 3 } })).toThrow(ConfigError);
+  });
+
+  it("backboneNorm 'batch': the backbone trains with batch statistics, saves and loads back, and in eval mode equals the frozen backbone", async () => {
+    const m = new SpikeTrackModel({ config: { ...small, backboneNorm: 'batch' }, seed: 5 });
+    const params = m.namedParameters();
+    expect(params.has('encoder.downsample1_1.encode_bn.weight')).toBe(true);
+    expect(params.has('encoder.block3.0.attn.q_conv.1.bias')).toBe(true);
+    const t = tf.randomNormal([2, 2, R, R, 3], 0, 1, 'float32', 11);
+    const s = tf.randomNormal([1, 2, R, R, 3], 0, 1, 'float32', 12);
+    const key = 'encoder.downsample1_1.encode_bn.running_mean';
+    const before = await m.stateDict().get(key)!.data();
+    m.train();
+    tf.dispose(m.forward(t, s) as unknown as tf.TensorContainer);
+    const after = await m.stateDict().get(key)!.data();
+    expect(Array.from(after)).not.toEqual(Array.from(before)); // running statistics moved
+    m.eval();
+    const ref = m.forward(t, s);
+    // round trip through a checkpoint: the config comes back from the metadata
+    const loaded = await SpikeTrackModel.fromCheckpoint(await saveCheckpoint(m));
+    expect(loaded.config.backboneNorm).toBe('batch');
+    const again = loaded.forward(t, s);
+    expect(Array.from(await again.scoreMap.data())).toEqual(Array.from(await ref.scoreMap.data()));
+    // the same four tensors in the reference's frozen norms compute the same outputs
+    const frozen = new SpikeTrackModel({ config: small });
+    const sd = new Map(
+      [...m.stateDict()].filter(([k]) => !/^encoder\.(?!mrm\.).*num_batches_tracked$/.test(k)),
+    );
+    frozen.loadStateDict(sd, { strict: true, layout: 'native' });
+    await refreshExactConstants(frozen);
+    frozen.eval();
+    const viaFrozen = frozen.forward(t, s);
+    expectClose(await viaFrozen.scoreMap.data(), await ref.scoreMap.data(), 1e-5, 'scoreMap');
+    expectClose(await viaFrozen.predBoxes.data(), await ref.predBoxes.data(), 1e-5, 'predBoxes');
+    tf.dispose([t, s, ...Object.values(ref), ...Object.values(again), ...Object.values(viaFrozen)]);
+    for (const x of [m, loaded, frozen]) x.dispose();
   });
 
   it('fromCheckpoint rejects what is not a SpikeTrack checkpoint', async () => {

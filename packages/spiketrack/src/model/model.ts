@@ -123,6 +123,7 @@ export class SpikeTrackModel
         inChannels: config.inChannels,
         resolution: config.resolution,
         templates: config.templates,
+        norm: config.backboneNorm,
         ...(seed === undefined ? {} : { seed }),
       }),
     );
