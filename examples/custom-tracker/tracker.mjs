@@ -27,7 +27,7 @@ export const CONFIG_METADATA = 'custom-tracker.config';
 /**
  * The configuration trained for the README: R = 64, one template, the bundled model's widths
  * ([16, 32, 64, 96]), 2 + 1 transformer blocks, I-LIF neurons, memory retrieval at backbone
- * segments 2 and 5 (of 0…5; SpikeTrack retrieves after every one).
+ * segments 2 and 5 (of 0…5; SpikeTrack retrieves after every one), BatchNorm in the backbone.
  */
 export const DEFAULT_CONFIG = Object.freeze({
   name: 'custom-ilif-shallow-mrm2',
@@ -40,6 +40,8 @@ export const DEFAULT_CONFIG = Object.freeze({
   neuron: { type: 'i-lif' },
   retrievalPoints: [2, 5],
   decoderChannel: 64,
+  // trained from scratch: BatchNorm with batch statistics in the backbone (not the reference's frozen norms)
+  norm: 'batch',
 });
 
 /**
@@ -160,6 +162,7 @@ export class CustomTracker extends Module {
         mlpRatio: c.mlpRatio,
         resolution: c.resolution,
         neuron: c.neuron,
+        norm: c.norm,
         retrievalPoints: c.retrievalPoints,
         templates: c.templates,
         ...(seed === undefined ? {} : { seed }),

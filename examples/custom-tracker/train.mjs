@@ -5,7 +5,7 @@
  * is held out). Resumable: rerun the same command and it continues from `<out>/state.safetensors`.
  *
  *   node train.mjs --out runs/custom [--steps 600] [--batch 8] [--lr 5e-4] [--seed 1]
- *                  [--recalibrate-every 25] [--backend wasm|cpu|webgpu|auto] [--config '{"resolution":64}']
+ *                  [--recalibrate-every 0] [--backend wasm|cpu|webgpu|auto] [--config '{"resolution":64}']
  *
  * Writes `<out>/model.safetensors` (the weights, native layout, with the configuration in its
  * metadata, for `spiketrack eval --tracker ./tracker.mjs --checkpoint`), `state.safetensors`
@@ -29,8 +29,8 @@ const { values } = parseArgs({
     lr: { type: 'string', default: '5e-4' },
     'encoder-lr-scale': { type: 'string', default: '1' },
     seed: { type: 'string', default: '1' },
-    // from scratch, the frozen BatchNorms' statistics go stale as the weights move: re-set them
-    'recalibrate-every': { type: 'string', default: '25' },
+    // with frozen backbone norms ({"norm":"frozen"}), re-set their statistics every N steps
+    'recalibrate-every': { type: 'string', default: '0' },
     backend: { type: 'string', default: 'wasm' },
     config: { type: 'string', default: '{}' },
     'checkpoint-every': { type: 'string', default: '50' },

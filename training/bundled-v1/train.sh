@@ -24,7 +24,7 @@ elif [ -f "$here/state.safetensors" ]; then
 fi
 
 exec node "$cli" train \
-  --config '{"base":"tiny_256_t1","resolution":128,"templates":1,"dims":[16,32,64,96],"decoderChannel":64}' \
-  --batch 8 --lr 5e-4 --encoder-lr-scale 1 --recalibrate-every 25 --steps 30000 --steps-per-epoch 1000 --lr-drop-epoch 24 --seed 1 \
+  --config '{"base":"tiny_256_t1","resolution":128,"templates":1,"dims":[16,32,64,96],"decoderChannel":64,"backboneNorm":"batch"}' \
+  --batch 8 --lr 5e-4 --encoder-lr-scale 1 --steps 30000 --steps-per-epoch 1000 --lr-drop-epoch 24 --seed 1 \
   --checkpoint-every 50 --eval-every 250 --eval-sequences 6 --eval-frames 40 \
   --out "$out" --backend wasm "${resume[@]}" "$@"
