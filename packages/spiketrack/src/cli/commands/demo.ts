@@ -10,7 +10,8 @@ import { SyntheticSequence } from '../../synthetic/sequence';
 import type { Box } from '../../tracker/box';
 import { Tracker } from '../../tracker/tracker';
 import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
-import { type CliCommand, type CliValues, UsageError } from '../command';
+import { type CliCommand, UsageError } from '../command';
+import { intOption } from '../options';
 import { ProgressBar } from '../progress';
 
 const HELP = `Usage: spiketrack demo [--out DIR] [--seed N] [--frames N] [options]
@@ -56,17 +57,6 @@ const BASELINE_NOTE =
 const BUNDLED_NOTE = `tracking with the bundled SpikeTrack model ${BUNDLED_MODEL.name}, trained on synthetic sequences only (on real video, use an official checkpoint)`;
 
 /** What the demo tracks with: one initialization, then one box and score per frame. */
-function intOption(values: CliValues, name: string, fallback: number, min: number, max: number): number {
-  const raw = values[name];
-  if (raw === undefined) return fallback;
-  const s = String(raw).trim();
-  const v = Number(s);
-  if (!/^-?\d+$/.test(s) || !Number.isSafeInteger(v) || v < min || v > max) {
-    throw new UsageError(`--${name} must be an integer in ${min}..${max}, got '${String(raw)}'`);
-  }
-  return v;
-}
-
 /** Parses `WxH` (e.g. 640x480). */
 function sizeOption(value: unknown): [number, number] {
   if (value === undefined) return [640, 480];
@@ -100,10 +90,10 @@ export const demoCommand: CliCommand = {
   async run(values, positionals, io) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const out = String(values.out);
-    const seed = intOption(values, 'seed', 1, 0, 2 ** 32 - 1);
-    const frames = intOption(values, 'frames', 120, 2, 100_000);
+    const seed = intOption(values, 'seed', 1, { min: 0, max: 2 ** 32 - 1 });
+    const frames = intOption(values, 'frames', 120, { min: 2, max: 100_000 });
     const [width, height] = sizeOption(values.size);
-    const gifScale = intOption(values, 'gif-scale', 2, 1, Math.min(width, height) - 1);
+    const gifScale = intOption(values, 'gif-scale', 2, { min: 1, max: Math.min(width, height) - 1 });
 
     const checkpoint = typeof values.checkpoint === 'string' ? values.checkpoint : undefined;
     // NCC by default until the bundled model passes its acceptance (it does not track yet)

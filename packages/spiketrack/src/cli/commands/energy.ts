@@ -22,7 +22,8 @@ import { readImageFile } from '../../node/image-file';
 import { Tracker } from '../../tracker/tracker';
 import { TrackerError } from '../../tracker/tracker-logic';
 import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
-import { type CliCommand, type CliValues, UsageError } from '../command';
+import { type CliCommand, UsageError } from '../command';
+import { intOption, numberOption, optionalString } from '../options';
 import { INPUT_IMAGES_HELP, inputImages } from '../input-images';
 
 const PROCESSES = Object.keys(PROCESS_MODELS) as ProcessName[];
@@ -66,29 +67,6 @@ Options:
 ${BACKEND_HELP}
   -h, --help             this help
 `;
-
-function optionalString(values: CliValues, name: string): string | null {
-  const v = values[name];
-  if (v === undefined) return null;
-  if (typeof v !== 'string' || v.length === 0) throw new UsageError(`--${name} needs a value`);
-  return v;
-}
-
-function numberOption(
-  values: CliValues,
-  name: string,
-  fallback: number,
-  min: number,
-  integer: boolean,
-): number {
-  const raw = optionalString(values, name);
-  if (raw === null) return fallback;
-  const v = Number(raw);
-  if (!Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) {
-    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got '${raw}'`);
-  }
-  return v;
-}
 
 /**
  * Tracks through a GOT-10k-style folder (frames + groundtruth.txt) with the {@link Tracker} on
@@ -187,7 +165,7 @@ export const energyCommand: CliCommand = {
     if (!(PROCESSES as string[]).includes(process)) {
       throw new UsageError(`--process must be one of ${PROCESSES.join(', ')}; got '${process}'`);
     }
-    const interval = numberOption(values, 'interval', 25, 1, false);
+    const interval = numberOption(values, 'interval', 25, { min: 1 });
     const memory = optionalString(values, 'memory');
     if (memory !== null && !(MEMORIES as string[]).includes(memory)) {
       throw new UsageError(`--memory must be one of ${MEMORIES.join(', ')}; got '${memory}'`);
@@ -197,8 +175,8 @@ export const energyCommand: CliCommand = {
       process: process as ProcessName,
       ...(memory === null ? {} : { memory: memory as MemoryName }),
     };
-    const seed = numberOption(values, 'seed', 1, 0, true);
-    const maxFrames = numberOption(values, 'frames', Number.POSITIVE_INFINITY, 2, true);
+    const seed = intOption(values, 'seed', 1, { min: 0 });
+    const maxFrames = intOption(values, 'frames', Number.POSITIVE_INFINITY, { min: 2 });
     if (values.frames !== undefined && sequenceDir === null)
       throw new UsageError('--frames needs --sequence');
     await selectCliBackend(values.backend, io);

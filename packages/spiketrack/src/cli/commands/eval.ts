@@ -22,6 +22,7 @@ import { SYNTHETIC_V1 } from '../../synthetic/suite';
 import { TRACKER_PRESETS, type TrackerPreset } from '../../tracker/params';
 import { BACKEND_HELP, BACKEND_OPTION } from '../backend';
 import { type CliCommand, type CliIO, type CliValues, UsageError } from '../command';
+import { requireString } from '../options';
 import { parseShard, type Shard, shardNames } from '../eval/shard';
 import { ProgressBar } from '../progress';
 import { metricsTable, packServerArchive, writeMetricPlots } from './metrics';
@@ -75,12 +76,6 @@ ${BACKEND_HELP}
 Exit codes: 0 success, 2 bad input (options, dataset, checkpoint, frames), 1 internal error,
 130 interrupted (Ctrl-C; the finished sequences are kept).
 `;
-
-function requireString(values: CliValues, name: string, hint = ''): string {
-  const v = values[name];
-  if (typeof v !== 'string' || v.length === 0) throw new UsageError(`--${name} is required${hint}`);
-  return v;
-}
 
 function oneOf<T extends string>(values: CliValues, name: string, allowed: readonly T[]): T {
   const v = String(values[name]);

@@ -5,7 +5,8 @@ import { writeFile } from 'node:fs/promises';
 import { SPIKETRACK_CONFIG_NAMES } from '../../config/index';
 import { SpikeTrackModel } from '../../model/index';
 import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
-import { type CliCommand, type CliValues, UsageError } from '../command';
+import { type CliCommand, UsageError } from '../command';
+import { requireString } from '../options';
 import { INPUT_IMAGES_HELP, inputImages } from '../input-images';
 
 const HELP = `Usage: spiketrack forward --checkpoint FILE --input IN.safetensors --output OUT.safetensors [options]
@@ -31,12 +32,6 @@ Options:
 ${BACKEND_HELP}
   -h, --help             this help
 `;
-
-function requireString(values: CliValues, name: string): string {
-  const v = values[name];
-  if (typeof v !== 'string' || v.length === 0) throw new UsageError(`--${name} is required`);
-  return v;
-}
 
 /** `[B, H, W, C]` → `[B, C, H, W]`; `[T, B, H, W, C]` → `[T, B, C, H, W]`. */
 function toTorchLayout(x: tf.Tensor): tf.Tensor {

@@ -17,7 +17,8 @@ import {
   successPlot,
 } from '../../eval/index';
 import { readDataset, readResults } from '../../node/eval-files';
-import { type CliCommand, type CliIO, type CliValues, UsageError } from '../command';
+import { type CliCommand, type CliIO, UsageError } from '../command';
+import { requireString } from '../options';
 
 const HELP = `Usage: spiketrack metrics --format FORMAT --dataset DIR --results DIR [options]
 
@@ -48,12 +49,6 @@ Options:
 
 Exit codes: 0 success, 2 bad input (a missing results file names its sequence), 1 internal error.
 `;
-
-function requireString(values: CliValues, name: string): string {
-  const v = values[name];
-  if (typeof v !== 'string' || v.length === 0) throw new UsageError(`--${name} is required`);
-  return v;
-}
 
 /** `NAME=DIR` or `DIR` → [name, dir]. */
 function trackerArg(arg: string): [string, string] {

@@ -10,7 +10,8 @@ import type { Box } from '../../tracker/box';
 import { TRACKER_PRESETS, type TrackerPreset } from '../../tracker/params';
 import { Tracker, type TrackTimings } from '../../tracker/tracker';
 import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
-import { type CliCommand, type CliValues, UsageError } from '../command';
+import { type CliCommand, UsageError } from '../command';
+import { requireString } from '../options';
 import { ProgressBar } from '../progress';
 
 const HELP = `Usage: spiketrack track --input VIDEO|FRAMES_DIR --box x,y,w,h [--checkpoint FILE] [options]
@@ -59,12 +60,6 @@ export function parseBoxOption(value: unknown): Box {
 /** A box as a line of boxes.txt. */
 function boxLine(b: Box): string {
   return b.map((v) => String(Number(v.toFixed(4)))).join(',');
-}
-
-function requireString(values: CliValues, name: string, hint = ''): string {
-  const v = values[name];
-  if (typeof v !== 'string' || v.length === 0) throw new UsageError(`--${name} is required${hint}`);
-  return v;
 }
 
 /** The per-frame timing fields of timings.json, in order. */

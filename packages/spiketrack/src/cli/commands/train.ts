@@ -17,6 +17,7 @@ import { syntheticTrainingSequences } from '../../train/synthetic-data';
 import { Trainer, TrainingError } from '../../train/trainer';
 import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
 import { type CliCommand, type CliValues, UsageError } from '../command';
+import { intOption, positiveNumberOption } from '../options';
 import { ProgressBar } from '../progress';
 
 const HELP = `Usage: spiketrack train --config NAME [options]
@@ -70,24 +71,6 @@ ${BACKEND_HELP}
 Exit codes: 0 done, 2 bad input, 1 training failed (e.g. a non-finite loss; the message says why).
 `;
 
-function intOption(values: CliValues, name: string, fallback: number, min = 1): number {
-  const v = values[name];
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min)
-    throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${String(v)}'`);
-  return n;
-}
-
-function numberOption(values: CliValues, name: string, fallback: number): number {
-  const v = values[name];
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!(n > 0) || !Number.isFinite(n))
-    throw new UsageError(`--${name} must be a positive number, got '${String(v)}'`);
-  return n;
-}
-
 /** The configuration of `--config` (+ `--resolution`, `--templates`). */
 export function parseTrainConfig(values: CliValues): SpikeTrackConfigInput {
   const raw = values.config;
@@ -107,8 +90,9 @@ export function parseTrainConfig(values: CliValues): SpikeTrackConfigInput {
     );
   }
   if (values.resolution !== undefined)
-    config = { ...config, resolution: intOption(values, 'resolution', 0, 16) };
-  if (values.templates !== undefined) config = { ...config, templates: intOption(values, 'templates', 0, 1) };
+    config = { ...config, resolution: intOption(values, 'resolution', 0, { min: 16 }) };
+  if (values.templates !== undefined)
+    config = { ...config, templates: intOption(values, 'templates', 0, { min: 1 }) };
   return config;
 }
 
@@ -194,17 +178,20 @@ export const trainCommand: CliCommand = {
       data: String(values.data),
       format: values.format ?? null,
       batch: intOption(values, 'batch', 8),
-      lr: numberOption(values, 'lr', 4e-4),
-      encoderLrScale: numberOption(values, 'encoder-lr-scale', 0.1),
-      recalibrateEvery: intOption(values, 'recalibrate-every', 0, 0),
+      lr: positiveNumberOption(values, 'lr', 4e-4),
+      encoderLrScale: positiveNumberOption(values, 'encoder-lr-scale', 0.1),
+      recalibrateEvery: intOption(values, 'recalibrate-every', 0, { min: 0 }),
       stepsPerEpoch: intOption(values, 'steps-per-epoch', 1000),
       lrDropEpoch: values['lr-drop-epoch'] === undefined ? null : intOption(values, 'lr-drop-epoch', 1),
-      seed: intOption(values, 'seed', 1, 0),
+      seed: intOption(values, 'seed', 1, { min: 0 }),
     };
     const steps = intOption(values, 'steps', 1000);
     const checkpointEvery = intOption(values, 'checkpoint-every', 50);
-    const evalEvery = intOption(values, 'eval-every', 0, 0);
-    const evalSeqs = heldOut(intOption(values, 'eval-sequences', 4), intOption(values, 'eval-frames', 30, 2));
+    const evalEvery = intOption(values, 'eval-every', 0, { min: 0 });
+    const evalSeqs = heldOut(
+      intOption(values, 'eval-sequences', 4),
+      intOption(values, 'eval-frames', 30, { min: 2 }),
+    );
     if (values.resume) {
       if (!existsSync(statePath) || !existsSync(runPath)) {
         throw new UsageError(`--resume: ${outDir} has no state.safetensors and run.json to resume from`);
