@@ -13,13 +13,17 @@ export const BUNDLED_MODEL = Object.freeze({
   name: 'spiketrack-synthetic-v1',
   /** The file inside the package (`spiketrack/weights/…`). */
   file: 'weights/spiketrack-synthetic-v1.safetensors',
-  /** Its configuration: E-SpikeFormer at [16, 32, 64, 96], R = 128, T = 1, head width 64. */
+  /**
+   * Its configuration: E-SpikeFormer at [16, 32, 64, 96], R = 128, T = 1, head width 64, with
+   * BatchNorm in the backbone (trained from scratch; in eval mode it computes what frozen norms do).
+   */
   config: Object.freeze({
     base: 'tiny_256_t1',
     dims: Object.freeze([16, 32, 64, 96]) as readonly [number, number, number, number],
     resolution: 128,
     templates: 1,
     decoderChannel: 64,
+    backboneNorm: 'batch' as const,
   }),
   /** What it learned from. */
   trainedOn: 'synthetic-train-v1 (240 generated sequences; no real video)',
