@@ -13,4 +13,5 @@ mkdir -p "$root/packages/spiketrack/weights"
 node "$here/compact.mjs" "$out/model.safetensors" "$root/packages/spiketrack/weights/spiketrack-synthetic-v1.safetensors"
 cp "$out/run.json" "$here/"
 for f in metrics.jsonl eval.jsonl; do [ -f "$out/$f" ] && cp "$out/$f" "$here/"; done
-echo "snapshot of step $(tail -n 1 "$here/metrics.jsonl" | sed 's/.*"step":\([0-9]*\).*/\1/')"
+# the checkpoint's step, from the state's safetensors header (the logs may run a few steps past it)
+node -e 'const b=require("fs").readFileSync(process.argv[1]);const n=Number(b.readBigUInt64LE(0));const h=JSON.parse(b.subarray(8,8+n).toString());console.log("snapshot of step "+h.__metadata__["spiketrack.trainer.step"])' "$here/state.safetensors"
