@@ -43,7 +43,7 @@ export function parseRows(text: string, source: string, columns: number, what: s
       );
     }
     const values = tokens.map(parseValue);
-    const bad = values.findIndex((v) => v === undefined);
+    const bad = values.indexOf(undefined);
     if (bad >= 0) throw new DatasetError(`${source}:${line}: '${tokens[bad]}' is not a number`);
     rows.push(values as number[]);
   }
