@@ -18,7 +18,11 @@ export default defineConfig([
   { ...library, format: ['cjs'], clean: false, shims: true },
   {
     // The `spiketrack` command: ESM only, with a shebang.
-    entry: { cli: 'src/cli/main.ts', 'eval-worker': 'src/node/eval-runner/worker.ts' },
+    entry: {
+      cli: 'src/cli/main.ts',
+      'eval-worker': 'src/node/eval-runner/worker.ts',
+      'train-worker': 'src/node/train-runner/worker.ts',
+    },
     format: ['esm'],
     sourcemap: true,
     clean: false,

@@ -42,3 +42,5 @@ export {
   writeSyntheticSequence,
 } from './synthetic-writer';
 export { datasetTrainingSequences } from './training-data';
+export type { TrainWorkerConfig, TrainWorkerData, TrainWorkerModel } from './train-runner/protocol';
+export { createWorkerShards, TrainWorkerError, type WorkerShardsOptions } from './train-runner/worker-shards';

@@ -1,4 +1,4 @@
-// Barrel of src/train: the losses, the sampler, the trainer and held-out evaluation.
+// Barrel of src/train: the losses, the sampler, the trainer (and its gradient shards) and held-out evaluation.
 export { gaussianRadius, generateHeatmap, type HeatmapOptions, heatmapValues } from './heatmap';
 export {
   boxCxcywhToXyxy,
@@ -15,6 +15,18 @@ export {
   type TrackingPrediction,
   trackingLoss,
 } from './losses';
+export { type BatchGradients, batchGradients } from './batch-gradients';
+export {
+  combineGradients,
+  exportWeights,
+  type GradientShard,
+  importWeights,
+  type ShardRequest,
+  type ShardResult,
+  splitBatch,
+  type TensorData,
+  tensorData,
+} from './gradient-shard';
 export { evaluateHeldOut, type HeldOutResult, type HeldOutSequence } from './held-out';
 export {
   boxInCrop,

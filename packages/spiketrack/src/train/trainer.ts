@@ -9,42 +9,24 @@ import {
   stepLr,
 } from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
-import type { HeadOutput } from '../head/center-predictor';
 import { assertTrackingNetwork, type TrackingNetwork } from '../model/tracking-network';
-import { type TrackingLossOptions, trackingLoss } from './losses';
+import { batchGradients } from './batch-gradients';
+import { batchTensors } from './batch-tensors';
+import {
+  combineGradients,
+  exportWeights,
+  type GradientShard,
+  type ShardResult,
+  splitBatch,
+} from './gradient-shard';
 import type { TrainingSample, TrainingSampler } from './sampler';
+import { referenceTrainingLoss, type TrainingLoss } from './training-loss';
+
+export { batchTensors } from './batch-tensors';
+export { referenceTrainingLoss, type TrainingLoss, type TrainingTargets } from './training-loss';
 
 /** Training went wrong in a way that stops it (a non-finite loss, a bad resume state). */
 export class TrainingError extends SpikeTrackError {}
-
-/** What a loss function receives: the batch's targets. */
-export interface TrainingTargets {
-  /** `[B, 4]` ground-truth boxes in the search crop: (x, y, w, h) as fractions of R. */
-  boxes: tf.Tensor2D;
-  /** The search crop size R. */
-  resolution: number;
-}
-
-/** A loss: the total to minimise, and named parts to log. Called inside the gradient tape. */
-export type TrainingLoss = (
-  output: HeadOutput,
-  targets: TrainingTargets,
-) => { total: tf.Scalar; parts: Record<string, tf.Scalar> };
-
-/**
- * SpikeTrack's loss as a {@link TrainingLoss}: {@link trackingLoss} (2·GIoU + 5·L1 + 1·focal on the
- * Gaussian target), logging `giou`, `l1`, `focal` and the batch's `mean_iou`.
- */
-export function referenceTrainingLoss(options: TrackingLossOptions = {}): TrainingLoss {
-  return (output, { boxes }) => {
-    const r = trackingLoss(output, boxes, options);
-    r.heatmap.dispose();
-    return {
-      total: r.total,
-      parts: { giou: r.giou, l1: r.l1, focal: r.focal, mean_iou: tf.mean(r.iou) as tf.Scalar },
-    };
-  };
-}
 
 /** Options of {@link Trainer}; the defaults are SpikeTrack's (`experiments/spiketrack/*.yaml`). */
 export interface TrainerOptions<M extends TrackingNetwork = TrackingNetwork> {
@@ -80,6 +62,16 @@ export interface TrainerOptions<M extends TrackingNetwork = TrackingNetwork> {
    * input normalized (statistics of a fixed batch, so a resumed run stays identical).
    */
   recalibrateEvery?: number;
+  /**
+   * Data-parallel training: shards that compute the gradients of parts of each batch elsewhere (in
+   * Node, `createWorkerShards` of `spiketrack/node`: worker threads, each with its own tfjs
+   * backend). The batch is split evenly between this thread and the shards (fewer shards than
+   * `batchSize`); the gradients are averaged by sample count, so the step is the full batch's,
+   * except that batch-statistic BatchNorms normalize each part over its own samples (as PyTorch
+   * DDP without SyncBatchNorm), and running statistics are updated from this thread's part only.
+   * The trainer does not own them: dispose them after training.
+   */
+  shards?: readonly GradientShard[];
 }
 
 /** One step's log line. */
@@ -99,37 +91,6 @@ export const TRAINER_STATE_METADATA = {
   options: 'spiketrack.trainer.options',
 } as const;
 
-/** Stacks samples into the model's inputs: templates `[T, B, R, R, 3]`, search `[1, B, R, R, 3]`, boxes `[B, 4]`. */
-export function batchTensors(
-  samples: readonly TrainingSample[],
-  resolution: number,
-): {
-  templates: tf.Tensor5D;
-  search: tf.Tensor5D;
-  boxes: tf.Tensor2D;
-} {
-  const B = samples.length;
-  const T = (samples[0] as TrainingSample).templates.length;
-  const px = resolution * resolution * 3;
-  const tData = new Float32Array(T * B * px);
-  const sData = new Float32Array(B * px);
-  const bData = new Float32Array(B * 4);
-  samples.forEach((s, b) => {
-    if (s.templates.length !== T)
-      throw new ConfigError(`batchTensors: sample ${b} has ${s.templates.length} templates, not ${T}`);
-    s.templates.forEach((t, i) => {
-      tData.set(t, (i * B + b) * px);
-    });
-    sData.set(s.search, b * px);
-    bData.set(s.searchBox, b * 4);
-  });
-  return {
-    templates: tf.tensor5d(tData, [T, B, resolution, resolution, 3]),
-    search: tf.tensor5d(sData, [1, B, resolution, resolution, 3]),
-    boxes: tf.tensor2d(bData, [B, 4]),
-  };
-}
-
 /**
  * Trains a SpikeTrack network (or any {@link TrackingNetwork}) as the reference's trainer does: batches from a
  * {@link TrainingSampler}, the tracking loss, gradients clipped to a global norm of 0.1, AdamW
@@ -144,12 +105,15 @@ export class Trainer<M extends TrackingNetwork = TrackingNetwork> {
   readonly model: M;
   readonly sampler: TrainingSampler;
   readonly optimizer: AdamW;
-  readonly options: Required<Omit<TrainerOptions, 'model' | 'sampler' | 'loss' | 'lrDropEpoch'>> & {
+  readonly options: Required<
+    Omit<TrainerOptions, 'model' | 'sampler' | 'loss' | 'lrDropEpoch' | 'shards'>
+  > & {
     lrDropEpoch: number | null;
   };
   private readonly loss: TrainingLoss;
   private readonly params: Map<string, tf.Variable>;
-  private readonly nameOf = new Map<string, string>();
+  private readonly paramShapes = new Map<string, readonly number[]>();
+  private readonly shards: readonly GradientShard[];
   /** The calibration samples by batch count (rendered once: recalibration reuses them). */
   private readonly calibrationSamples = new Map<number, TrainingSample[]>();
   /** Optimizer steps taken so far. */
@@ -184,6 +148,12 @@ export class Trainer<M extends TrackingNetwork = TrackingNetwork> {
         `Trainer: recalibrateEvery must be a non-negative integer, got ${o.recalibrateEvery}`,
       );
     }
+    this.shards = [...(opts.shards ?? [])];
+    if (this.shards.length >= o.batchSize) {
+      throw new ConfigError(
+        `Trainer: ${this.shards.length} gradient shards and this thread need at least ${this.shards.length + 1} samples per step, batchSize is ${o.batchSize}`,
+      );
+    }
     const T = this.model.config.templates;
     if (this.sampler.options.numTemplates !== T) {
       throw new ConfigError(
@@ -200,7 +170,7 @@ export class Trainer<M extends TrackingNetwork = TrackingNetwork> {
     const rest = new Map<string, tf.Variable>();
     for (const [name, v] of this.params) {
       (o.isEncoderParameter(name) ? encoder : rest).set(name, v);
-      this.nameOf.set(v.name, name);
+      this.paramShapes.set(name, [...v.shape]);
     }
     this.optimizer = new AdamW([{ params: rest }, { params: encoder, lrScale: o.encoderLrScale }], {
       lr: o.lr,
@@ -253,46 +223,63 @@ export class Trainer<M extends TrackingNetwork = TrackingNetwork> {
     const started = performance.now();
     const every = this.options.recalibrateEvery;
     if (every > 0 && this.step > 0 && this.step % every === 0) await this.calibrate(1, { maxPasses: 3 });
-    const samples = await this.batch();
-    const R = this.model.config.resolution;
-    const { templates, search, boxes } = batchTensors(samples, R);
+    const B = this.options.batchSize;
+    const sizes = splitBatch(B, 1 + this.shards.length);
+    const first = this.step * B;
+    let next = first + (sizes[0] as number);
+    const requests = this.shards.map((shard, i) => {
+      const indices = Array.from({ length: sizes[i + 1] as number }, (_, j) => next + j);
+      next += indices.length;
+      return { shard, indices };
+    });
+    // the shards start first (they run while this thread computes its part)
+    const weights = requests.length ? exportWeights(this.model) : new Map();
+    const pending = requests.map(({ shard, indices }) =>
+      shard.gradients({ step: this.step, indices, weights }),
+    );
+    // a failing shard must not leave a rejection unobserved while this thread works
+    const settled = Promise.allSettled(pending);
+    const samples = await Promise.all(
+      Array.from({ length: sizes[0] as number }, (_, i) => this.sampler.sample(first + i)),
+    );
     this.model.train();
-    let partNames: string[] = [];
-    let result: { value: tf.Scalar; grads: tf.NamedTensorMap; parts: tf.Scalar[] };
+    const local = batchGradients(this.model, this.loss, samples, this.params);
+    const answers = await settled;
+    const failed = answers.find((a) => a.status === 'rejected');
+    if (failed) {
+      local.dispose();
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    const results = answers.map((a) => (a as PromiseFulfilledResult<ShardResult>).value);
+    let byName: Map<string, tf.Tensor>;
     try {
-      const parts: tf.Scalar[] = [];
-      const { value, grads } = tf.variableGrads(() => {
-        const out = this.model.forward(templates, search);
-        const l = this.loss(out, { boxes, resolution: R });
-        partNames = Object.keys(l.parts);
-        for (const n of partNames) parts.push(tf.keep(tf.clone(l.parts[n] as tf.Scalar)));
-        return l.total;
-      }, [...this.params.values()]);
-      result = { value, grads, parts };
-    } finally {
-      tf.dispose([templates, search, boxes]);
+      byName = combineGradients({ count: samples.length, grads: local.grads }, results, this.paramShapes);
+    } catch (e) {
+      tf.dispose([local.value, ...local.parts]);
+      throw e;
     }
-    const byName = new Map<string, tf.Tensor>();
-    for (const [vname, g] of Object.entries(result.grads)) {
-      const name = this.nameOf.get(vname);
-      if (name) byName.set(name, g);
-      else g.dispose();
-    }
+    const partNames = local.partNames;
+    const [localLoss, ...localParts] = await Promise.all([
+      local.value.data(),
+      ...local.parts.map((p) => p.data()),
+    ]);
+    tf.dispose([local.value, ...local.parts]);
+    const mean = (own: number, key: string | null) =>
+      (own * samples.length +
+        results.reduce((a, r) => a + r.count * (key === null ? r.loss : (r.parts[key] ?? Number.NaN)), 0)) /
+      B;
+    const lossValue = mean((localLoss as Float32Array)[0] as number, null);
+    const partValues = partNames.map((n, i) => mean((localParts[i] as Float32Array)[0] as number, n));
     const clipped = clipGradNorm(byName, this.options.gradClipNorm);
     tf.dispose([...byName.values()]);
-    const [loss, gradNorm, ...partValues] = await Promise.all([
-      result.value.data(),
-      clipped.totalNorm.data(),
-      ...result.parts.map((p) => p.data()),
-    ]);
-    tf.dispose([result.value, clipped.totalNorm, ...result.parts]);
-    const lossValue = (loss as Float32Array)[0] as number;
-    const normValue = (gradNorm as Float32Array)[0] as number;
+    const normValue = (clipped.totalNorm.dataSync() as Float32Array)[0] as number;
+    clipped.totalNorm.dispose();
     if (!Number.isFinite(lossValue) || !Number.isFinite(normValue)) {
       tf.dispose([...clipped.grads.values()]);
       const where = samples.map((s) => `${s.source.sequence}#${s.source.searchFrame}`).join(', ');
+      const others = results.length ? ` and ${B - samples.length} samples of the shards` : '';
       throw new TrainingError(
-        `training stopped at step ${this.step}: the ${Number.isFinite(lossValue) ? 'gradient norm' : 'loss'} is ${Number.isFinite(lossValue) ? normValue : lossValue} (batch: ${where}); nothing was updated, the last saved checkpoint is intact`,
+        `training stopped at step ${this.step}: the ${Number.isFinite(lossValue) ? 'gradient norm' : 'loss'} is ${Number.isFinite(lossValue) ? normValue : lossValue} (batch: ${where}${others}); nothing was updated, the last saved checkpoint is intact`,
       );
     }
     const lr = this.lr;
@@ -304,7 +291,7 @@ export class Trainer<M extends TrackingNetwork = TrackingNetwork> {
       epoch: Math.floor(this.step / this.options.stepsPerEpoch),
       lr,
       loss: lossValue,
-      parts: Object.fromEntries(partNames.map((n, i) => [n, (partValues[i] as Float32Array)[0] as number])),
+      parts: Object.fromEntries(partNames.map((n, i) => [n, partValues[i] as number])),
       gradNorm: normValue,
       samplesPerSecond: (this.options.batchSize * 1000) / (performance.now() - started),
     };

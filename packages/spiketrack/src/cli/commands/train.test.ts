@@ -4,17 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { onWebGPU, testBackend } from '../../../../../test-support/helpers';
+import { TINY_TRAIN_CONFIG } from '../../train/tiny-config.test-helper';
 import { cli } from '../cli.test-helper';
 
 // A tiny network at R = 32 on the synthetic generator; SwiftShader is far too slow for training.
-const CONFIG = JSON.stringify({
-  base: 'tiny_256_t3',
-  dims: [8, 8, 16, 16],
-  numHeads: 2,
-  resolution: 32,
-  templates: 1,
-  decoderChannel: 16,
-});
+const CONFIG = JSON.stringify(TINY_TRAIN_CONFIG);
 
 describe.skipIf(onWebGPU())('spiketrack train', { timeout: 300_000 }, () => {
   const dirs: string[] = [];
@@ -104,6 +98,36 @@ describe.skipIf(onWebGPU())('spiketrack train', { timeout: 300_000 }, () => {
     expect(changed.stderr).toMatch(/options differ/);
   });
 
+  it.skipIf(testBackend() !== 'wasm')('--workers 2 shares each batch with a worker thread', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'spiketrack-train-'));
+    dirs.push(out);
+    const r = await cli(
+      'train',
+      '--config',
+      CONFIG,
+      '--batch',
+      '2',
+      '--steps',
+      '2',
+      '--workers',
+      '2',
+      '--out',
+      out,
+      '--backend',
+      'wasm',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/data parallel: 2 threads \(1 workers on wasm\)/);
+    const lines = (await readFile(join(out, 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.step)).toEqual([0, 1]);
+    for (const l of lines) expect(Number.isFinite(l.loss) && Number.isFinite(l.grad_norm)).toBe(true);
+    const run = JSON.parse(await readFile(join(out, 'run.json'), 'utf8'));
+    expect(run.workers).toBeUndefined();
+  });
+
   it.skipIf(testBackend() !== 'cpu')('rejects bad options with exit code 2', async () => {
     const out = await mkdtemp(join(tmpdir(), 'spiketrack-train-'));
     dirs.push(out);
@@ -122,6 +146,11 @@ describe.skipIf(onWebGPU())('spiketrack train', { timeout: 300_000 }, () => {
         /no such folder/,
       ],
       [['--config', CONFIG, '--data', out, '--format', 'imagenet', '--out', out], /--format must be one of/],
+      [['--config', CONFIG, '--workers', '0', '--out', out], /--workers must be an integer ≥ 1/],
+      [
+        ['--config', CONFIG, '--batch', '2', '--workers', '3', '--out', out],
+        /--workers 3: more threads than samples per step \(--batch 2\)/,
+      ],
     ];
     for (const [args, re] of cases) {
       const r = await cli('train', ...args);

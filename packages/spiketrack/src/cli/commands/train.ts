@@ -15,6 +15,8 @@ import { evaluateHeldOut, type HeldOutSequence } from '../../train/held-out';
 import { type TrainingSequence, TrainingSampler } from '../../train/sampler';
 import { syntheticTrainingSequences } from '../../train/synthetic-data';
 import { Trainer, TrainingError } from '../../train/trainer';
+import type { GradientShard } from '../../train/gradient-shard';
+import { createWorkerShards } from '../../node/train-runner/worker-shards';
 import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
 import { type CliCommand, type CliValues, UsageError } from '../command';
 import { intOption, positiveNumberOption } from '../options';
@@ -65,6 +67,11 @@ Options:
   --checkpoint-every N   steps between saves (default 50)
   --eval-every N         steps between evaluations on held-out synthetic-v1 sequences (default 0: off)
   --eval-sequences K     how many (default 4), tracking --eval-frames frames each (default 30)
+  --workers N            threads that share each batch (default 1): N − 1 worker threads, each
+                         with its own tfjs backend, compute the gradients of their part of the
+                         batch and this thread averages them (data parallel; up to N× samples/s on
+                         N free cores). Batch-statistic BatchNorms then normalize each part over
+                         its own samples. Not part of the run's identity: --resume may change it.
 ${BACKEND_HELP}
   -h, --help             this help
 
@@ -166,6 +173,7 @@ export const trainCommand: CliCommand = {
     'eval-every': { type: 'string' },
     'eval-sequences': { type: 'string' },
     'eval-frames': { type: 'string' },
+    workers: { type: 'string' },
     ...BACKEND_OPTION,
   },
   async run(values, positionals, io) {
@@ -186,6 +194,9 @@ export const trainCommand: CliCommand = {
       seed: intOption(values, 'seed', 1, { min: 0 }),
     };
     const steps = intOption(values, 'steps', 1000);
+    const threads = intOption(values, 'workers', 1);
+    if (threads > run.batch)
+      throw new UsageError(`--workers ${threads}: more threads than samples per step (--batch ${run.batch})`);
     const checkpointEvery = intOption(values, 'checkpoint-every', 50);
     const evalEvery = intOption(values, 'eval-every', 0, { min: 0 });
     const evalSeqs = heldOut(
@@ -214,6 +225,7 @@ export const trainCommand: CliCommand = {
 
     const model = new SpikeTrackModel({ config: run.config, seed: run.seed });
     let trainer: Trainer | null = null;
+    let shards: GradientShard[] = [];
     try {
       if (values.init !== undefined && !values.resume) {
         const init = await readTensorFile(String(values.init));
@@ -236,9 +248,23 @@ export const trainCommand: CliCommand = {
         resolution: model.config.resolution,
         seed: run.seed,
       });
+      if (threads > 1) {
+        shards = await createWorkerShards({
+          workers: threads - 1,
+          model: { kind: 'spiketrack', config: run.config },
+          data:
+            run.data === 'synthetic'
+              ? { kind: 'synthetic' }
+              : { kind: 'dataset', dir: run.data, format: run.format as DatasetFormat },
+          sampler: sampler.options,
+          backend: tf.getBackend(),
+        });
+        io.stderr.write(`data parallel: ${threads} threads (${threads - 1} workers on ${tf.getBackend()})\n`);
+      }
       trainer = new Trainer({
         model,
         sampler,
+        shards,
         batchSize: run.batch,
         lr: run.lr,
         encoderLrScale: run.encoderLrScale,
@@ -316,6 +342,7 @@ export const trainCommand: CliCommand = {
       return 0;
     } finally {
       trainer?.dispose();
+      await Promise.all(shards.map((s) => s.dispose()));
       model.dispose();
     }
   },

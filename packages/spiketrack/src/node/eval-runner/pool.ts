@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { EvalJob, EvalWorkerConfig, FromWorker } from './protocol';
-import { evalWorkerUrl } from './worker-script';
+import { workerScriptUrl } from '../worker-script';
 
 /** Options of {@link runEvalPool}. */
 export interface EvalPoolOptions {
@@ -52,7 +52,7 @@ export class EvalWorkerError extends Error {
 export async function runEvalPool(jobs: readonly EvalJob[], opts: EvalPoolOptions): Promise<EvalPoolResult> {
   const finished: string[] = [];
   if (jobs.length === 0) return { finished, aborted: false };
-  const url = await evalWorkerUrl();
+  const url = await workerScriptUrl('eval-worker');
   const queue = [...jobs];
   const count = Math.max(1, Math.min(opts.workers, jobs.length));
   const workers: Worker[] = [];

@@ -1,7 +1,8 @@
 /**
- * Where the eval worker's script is. In the built package it is `dist/eval-worker.js`, beside the
- * module that starts it. When running from the TypeScript sources (the tests, under vitest), Node
- * cannot start a `.ts` worker, so the worker is bundled once per process with esbuild (a dev
+ * Where a worker thread's script is (`spiketrack eval`'s and data-parallel training's). In the built
+ * package it is `dist/<name>.js`, beside the module that starts it. When running from the
+ * TypeScript sources (the tests, under vitest), Node cannot start a `.ts` worker, so the worker is
+ * bundled once per process with esbuild (a dev
  * dependency of the repository), with the workspace packages from their sources, into
  * `node_modules/.cache/spiketrack/` of this package (so that its external imports, tfjs and the
  * image codecs, resolve from there).
@@ -9,7 +10,16 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-let bundled: Promise<URL> | null = null;
+/** The worker scripts: the built file's name in `dist/`, and the entry in `src/node/`. */
+const WORKERS = {
+  'eval-worker': './eval-runner/worker.ts',
+  'train-worker': './train-runner/worker.ts',
+} as const;
+
+/** A worker script's name. */
+export type WorkerScriptName = keyof typeof WORKERS;
+
+const bundled = new Map<WorkerScriptName, Promise<URL>>();
 
 /** This module's URL (ESM), or its file's (CommonJS build). */
 function selfUrl(): string {
@@ -17,16 +27,20 @@ function selfUrl(): string {
   return import.meta.url;
 }
 
-/** The URL of the worker script to start with `new Worker(url)`. */
-export function evalWorkerUrl(): Promise<URL> {
+/** The URL of a worker script, to start with `new Worker(url)`. */
+export function workerScriptUrl(name: WorkerScriptName): Promise<URL> {
   const self = selfUrl();
-  if (!self.endsWith('.ts')) return Promise.resolve(new URL('./eval-worker.js', self));
-  bundled ??= bundleFromSources(self);
-  return bundled;
+  if (!self.endsWith('.ts')) return Promise.resolve(new URL(`./${name}.js`, self));
+  let url = bundled.get(name);
+  if (!url) {
+    url = bundleFromSources(self, name);
+    bundled.set(name, url);
+  }
+  return url;
 }
 
-async function bundleFromSources(self: string): Promise<URL> {
-  const pkg = new URL('../../../', self);
+async function bundleFromSources(self: string, name: WorkerScriptName): Promise<URL> {
+  const pkg = new URL('../../', self);
   const packages = new URL('../', pkg);
   const src = (p: string) => fileURLToPath(new URL(p, packages));
   const aliases: Record<string, string> = {
@@ -41,7 +55,7 @@ async function bundleFromSources(self: string): Promise<URL> {
   const esbuildName = 'esbuild';
   const esbuild = (await import(/* @vite-ignore */ esbuildName)) as typeof import('esbuild');
   const result = await esbuild.build({
-    entryPoints: [fileURLToPath(new URL('./worker.ts', self))],
+    entryPoints: [fileURLToPath(new URL(WORKERS[name], self))],
     bundle: true,
     write: false,
     platform: 'node',
@@ -62,8 +76,8 @@ async function bundleFromSources(self: string): Promise<URL> {
   });
   const dir = new URL('node_modules/.cache/spiketrack/', pkg);
   await mkdir(dir, { recursive: true });
-  const file = new URL(`eval-worker-${process.pid}.mjs`, dir);
-  const tmp = new URL(`eval-worker-${process.pid}.mjs.tmp`, dir);
+  const file = new URL(`${name}-${process.pid}.mjs`, dir);
+  const tmp = new URL(`${name}-${process.pid}.mjs.tmp`, dir);
   await writeFile(tmp, (result.outputFiles[0] as { contents: Uint8Array }).contents);
   await rename(tmp, file);
   return file;
