@@ -217,9 +217,9 @@ export async function checkpointConfig(checkpoint) {
 /**
  * The factory `spiketrack eval --tracker ./tracker.mjs [--checkpoint model.safetensors]` calls: the
  * network of the checkpoint's recorded configuration (else {@link DEFAULT_CONFIG}); the CLI loads
- * the weights.
+ * the weights. `train.mjs --workers N` has its gradient workers call it with `{ config }`.
  */
-export async function createModel({ checkpoint } = {}) {
-  const config = checkpoint === undefined ? null : await checkpointConfig(checkpoint);
-  return new CustomTracker(config ?? {});
+export async function createModel({ checkpoint, config } = {}) {
+  const recorded = checkpoint === undefined ? null : await checkpointConfig(checkpoint);
+  return new CustomTracker(config ?? recorded ?? {});
 }

@@ -6,6 +6,11 @@
  *
  *   node train.mjs --out runs/custom [--steps 600] [--batch 8] [--lr 5e-4] [--seed 1]
  *                  [--recalibrate-every 0] [--backend wasm|cpu|webgpu|auto] [--config '{"resolution":64}']
+ *                  [--workers 1]
+ *
+ * `--workers N` shares each batch between this thread and N − 1 worker threads (data parallel,
+ * `createWorkerShards` of `spiketrack/node`): each builds the network through this folder's
+ * `createModel({ config })`.
  *
  * Writes `<out>/model.safetensors` (the weights, native layout, with the configuration in its
  * metadata, for `spiketrack eval --tracker ./tracker.mjs --checkpoint`), `state.safetensors`
@@ -14,11 +19,13 @@
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { saveModuleSafetensors } from '@spiketrack/neurons';
 import { readTensorFile, selectBackend, writeSafetensorsFile } from '@spiketrack/neurons/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { syntheticTrainingSequences, Trainer, TrainingSampler } from 'spiketrack';
+import { createWorkerShards } from 'spiketrack/node';
 import { CONFIG_METADATA, CustomTracker } from './tracker.mjs';
 
 const { values } = parseArgs({
@@ -34,6 +41,7 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'wasm' },
     config: { type: 'string', default: '{}' },
     'checkpoint-every': { type: 'string', default: '50' },
+    workers: { type: 'string', default: '1' },
   },
 });
 if (!values.out) {
@@ -71,16 +79,35 @@ const sampler = new TrainingSampler(syntheticTrainingSequences(), {
   resolution,
   seed: run.seed,
 });
+const workers = Number(values.workers);
+if (!Number.isInteger(workers) || workers < 1 || workers > run.batch) {
+  console.error(
+    `--workers must be an integer from 1 to the batch size (${run.batch}), got '${values.workers}'`,
+  );
+  process.exit(2);
+}
+const shards = await createWorkerShards({
+  workers: workers - 1,
+  model: {
+    kind: 'module',
+    path: fileURLToPath(new URL('./tracker.mjs', import.meta.url)),
+    options: { config: run.config },
+  },
+  data: { kind: 'synthetic' },
+  sampler: sampler.options,
+  backend,
+});
 const trainer = new Trainer({
   model,
   sampler,
+  shards,
   batchSize: run.batch,
   lr: run.lr,
   encoderLrScale: run.encoderLrScale,
   recalibrateEvery: run.recalibrateEvery ?? 0,
 });
 console.error(
-  `custom tracker ${model.config.name}: R ${resolution}, T ${templates}, ${model.numParameters()} parameters, backend ${backend}`,
+  `custom tracker ${model.config.name}: R ${resolution}, T ${templates}, ${model.numParameters()} parameters, backend ${backend}, ${workers} thread(s)`,
 );
 
 if (existsSync(statePath)) {
@@ -135,5 +162,6 @@ while (trainer.step < steps) {
 }
 if (!existsSync(join(out, 'model.safetensors'))) await save();
 trainer.dispose();
+await Promise.all(shards.map((s) => s.dispose()));
 model.dispose();
 console.error(`done: ${join(out, 'model.safetensors')} (step ${trainer.step})`);

@@ -1,6 +1,6 @@
 /**
  * The example end to end at a tiny size, so that it cannot rot: train.mjs takes two steps of a
- * small custom tracker (R = 32), `spiketrack eval --tracker ./tracker.mjs --checkpoint` tracks a
+ * small custom tracker (R = 32) on two threads, `spiketrack eval --tracker ./tracker.mjs --checkpoint` tracks a
  * two-sequence synthetic suite with it in a worker, energy.mjs measures it, and the module's
  * network works with Tracker, Trainer and trackerEnergy (checked by the scripts themselves).
  */
@@ -56,8 +56,10 @@ describe(`examples/custom-tracker end to end (${backend})`, () => {
       backend,
       '--config',
       config,
+      '--workers',
+      '2',
     );
-    expect(r.stderr).toContain(`backend ${backend}`);
+    expect(r.stderr).toContain(`backend ${backend}, 2 thread(s)`);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/calibrated \d+ frozen BatchNorms/);
     const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8')

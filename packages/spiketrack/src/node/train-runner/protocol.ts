@@ -14,10 +14,11 @@ export type TrainWorkerModel =
   | { readonly kind: 'spiketrack'; readonly config: SpikeTrackConfigInput }
   /**
    * A network module, as `spiketrack eval --tracker FILE` takes: the absolute path of an ES module
-   * exporting `createModel(): TrackingNetwork` (or a default export that does). When it also exports
-   * `trainingLoss` (a `TrainingLoss`), the worker uses it; otherwise SpikeTrack's loss.
+   * exporting `createModel(options): TrackingNetwork` (or a default export that does), called with
+   * `options` (plain data; default `{}`). When it also exports `trainingLoss` (a `TrainingLoss`),
+   * the worker uses it; otherwise SpikeTrack's loss.
    */
-  | { readonly kind: 'module'; readonly path: string };
+  | { readonly kind: 'module'; readonly path: string; readonly options?: Record<string, unknown> };
 
 /** The training data a worker samples from: the same as the trainer's. */
 export type TrainWorkerData =

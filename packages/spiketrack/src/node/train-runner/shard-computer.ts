@@ -40,7 +40,9 @@ async function buildModel(
   const factory = typeof mod.createModel === 'function' ? mod.createModel : mod.default;
   if (typeof factory !== 'function')
     throw new ConfigError(`train worker: ${file} exports no createModel function`);
-  const model: unknown = await (factory as () => unknown)();
+  const model: unknown = await (factory as (o: Record<string, unknown>) => unknown)(
+    config.model.options ?? {},
+  );
   assertTrackingNetwork(model, `train worker: ${file} createModel()`);
   const loss =
     typeof mod.trainingLoss === 'function' ? (mod.trainingLoss as TrainingLoss) : referenceTrainingLoss();
