@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmBatchMatMul } from '../kernels/wasm-batch-matmul';
+import { registerWasmIdentity } from '../kernels/wasm-identity';
 import { registerWasmConvGradients } from '../kernels/wasm-conv-backprop';
 import { BackendError, ConfigError } from './errors';
 import { ensureGradients } from './gradients';
@@ -81,10 +82,11 @@ async function trySet(name: BackendName): Promise<void> {
     throw new BackendError(`cannot load the '${name}' backend: ${(e as Error).message}`);
   }
   // Now that wasm's own kernels are registered, swap its slow native Conv2DBackpropInput and its
-  // slow transposed BatchMatMul too.
+  // slow transposed BatchMatMul, and its copying Identity too.
   if (name === 'wasm') {
     registerWasmConvGradients();
     registerWasmBatchMatMul();
+    registerWasmIdentity();
   }
   const registryName = name;
   if (!tf.findBackendFactory(registryName)) {

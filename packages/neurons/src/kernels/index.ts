@@ -18,4 +18,5 @@ export {
 } from './names';
 export { FUSED_KERNEL_BACKENDS, hasFusedKernel, registerFusedNeuronKernels } from './register';
 export { registerWasmBatchMatMul } from './wasm-batch-matmul';
+export { registerWasmIdentity } from './wasm-identity';
 export { registerWasmConvGradients, WASM_CONV_GRADIENT_KERNELS } from './wasm-conv-backprop';
