@@ -96,6 +96,28 @@ describe.skipIf(onWebGPU())('spiketrack train', { timeout: 300_000 }, () => {
     );
     expect(changed.code).toBe(2);
     expect(changed.stderr).toMatch(/options differ/);
+
+    // the schedule may change, with --amend, from the resumed step on
+    const relr = (...more: string[]) =>
+      cli('train', ...common, '--steps', '3', '--lr', '1e-4', '--resume', ...more);
+    const refused = await relr();
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/schedule options differ .*lr 0\.0004 → 0\.0001.*pass --amend/);
+    const amended = await relr('--amend');
+    expect(amended.code, amended.stderr).toBe(0);
+    expect(amended.stderr).toMatch(/amended from step 2: lr 0\.0004 → 0\.0001/);
+    const after = JSON.parse(await readFile(join(out, 'run.json'), 'utf8'));
+    expect(after.lr).toBe(1e-4);
+    expect(after.amendments).toEqual([{ step: 2, from: { lr: 4e-4 }, to: { lr: 1e-4 } }]);
+    const last = JSON.parse(
+      (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n').at(-1) as string,
+    );
+    expect(last.step).toBe(2);
+    expect(last.lr).toBeCloseTo(1e-4, 10);
+    // the amended run resumes with its new options, and keeps its history
+    const again3 = await cli('train', ...common, '--steps', '3', '--lr', '1e-4', '--resume');
+    expect(again3.code, again3.stderr).toBe(0);
+    expect(JSON.parse(await readFile(join(out, 'run.json'), 'utf8')).amendments).toHaveLength(1);
   });
 
   it.skipIf(testBackend() !== 'wasm')('--workers 2 shares each batch with a worker thread', async () => {
@@ -147,6 +169,7 @@ describe.skipIf(onWebGPU())('spiketrack train', { timeout: 300_000 }, () => {
       ],
       [['--config', CONFIG, '--data', out, '--format', 'imagenet', '--out', out], /--format must be one of/],
       [['--config', CONFIG, '--workers', '0', '--out', out], /--workers must be an integer ≥ 1/],
+      [['--config', CONFIG, '--amend', '--out', out], /--amend changes a resumed run: pass --resume too/],
       [
         ['--config', CONFIG, '--batch', '2', '--workers', '3', '--out', out],
         /--workers 3: more threads than samples per step \(--batch 2\)/,

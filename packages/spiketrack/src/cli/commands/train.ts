@@ -63,7 +63,11 @@ Options:
                          (done by default unless --init or --resume: without it, a network trained
                          from scratch starts with silent layers and overflowing gradients)
   --out DIR              output folder (default ./spiketrack-train)
-  --resume               continue the run in --out from its state.safetensors
+  --resume               continue the run in --out from its state.safetensors; the options must
+                         be the run's (run.json)
+  --amend                with --resume: change the schedule options (--lr, --encoder-lr-scale,
+                         --recalibrate-every, --steps-per-epoch, --lr-drop-epoch) from the resumed
+                         step on; run.json records each change and its step under "amendments"
   --checkpoint-every N   steps between saves (default 50)
   --eval-every N         steps between evaluations on held-out synthetic-v1 sequences (default 0: off)
   --eval-sequences K     how many (default 4), tracking --eval-frames frames each (default 30)
@@ -77,6 +81,17 @@ ${BACKEND_HELP}
 
 Exit codes: 0 done, 2 bad input, 1 training failed (e.g. a non-finite loss; the message says why).
 `;
+
+/** The options a resumed run may change with `--amend` (its schedule); the others are its identity. */
+const AMENDABLE = ['lr', 'encoderLrScale', 'recalibrateEvery', 'stepsPerEpoch', 'lrDropEpoch'] as const;
+
+/** A change of a run's schedule options, recorded in `run.json` under `amendments`. */
+export interface RunAmendment {
+  /** The first step trained with the new values. */
+  readonly step: number;
+  readonly from: Record<string, unknown>;
+  readonly to: Record<string, unknown>;
+}
 
 /** The configuration of `--config` (+ `--resolution`, `--templates`). */
 export function parseTrainConfig(values: CliValues): SpikeTrackConfigInput {
@@ -168,6 +183,7 @@ export const trainCommand: CliCommand = {
     init: { type: 'string' },
     out: { type: 'string', default: 'spiketrack-train' },
     resume: { type: 'boolean', default: false },
+    amend: { type: 'boolean', default: false },
     'skip-calibration': { type: 'boolean', default: false },
     'checkpoint-every': { type: 'string' },
     'eval-every': { type: 'string' },
@@ -203,15 +219,39 @@ export const trainCommand: CliCommand = {
       intOption(values, 'eval-sequences', 4),
       intOption(values, 'eval-frames', 30, { min: 2 }),
     );
+    if (values.amend && !values.resume)
+      throw new UsageError('--amend changes a resumed run: pass --resume too');
+    let amendments: RunAmendment[] = [];
+    let amending: Omit<RunAmendment, 'step'> | null = null;
     if (values.resume) {
       if (!existsSync(statePath) || !existsSync(runPath)) {
         throw new UsageError(`--resume: ${outDir} has no state.safetensors and run.json to resume from`);
       }
-      const saved = JSON.parse(await readFile(runPath, 'utf8'));
-      if (JSON.stringify(saved) !== JSON.stringify(run)) {
+      const { amendments: past, ...saved } = JSON.parse(await readFile(runPath, 'utf8')) as Record<
+        string,
+        unknown
+      >;
+      amendments = Array.isArray(past) ? (past as RunAmendment[]) : [];
+      const now = run as unknown as Record<string, unknown>;
+      const identity = (r: Record<string, unknown>) =>
+        JSON.stringify(Object.entries(r).filter(([k]) => !(AMENDABLE as readonly string[]).includes(k)));
+      if (identity(saved) !== identity(now)) {
         throw new UsageError(
           `--resume: the options differ from the run in ${outDir} (run.json: ${JSON.stringify(saved)}; now: ${JSON.stringify(run)})`,
         );
+      }
+      const changed = AMENDABLE.filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(now[k]));
+      if (changed.length > 0) {
+        const what = changed.map((k) => `${k} ${JSON.stringify(saved[k])} → ${JSON.stringify(now[k])}`);
+        if (!values.amend) {
+          throw new UsageError(
+            `--resume: the schedule options differ from the run in ${outDir} (${what.join(', ')}); pass --amend to change them from the resumed step on`,
+          );
+        }
+        amending = {
+          from: Object.fromEntries(changed.map((k) => [k, saved[k]])),
+          to: Object.fromEntries(changed.map((k) => [k, now[k]])),
+        };
       }
     } else if (existsSync(statePath)) {
       throw new UsageError(
@@ -221,7 +261,9 @@ export const trainCommand: CliCommand = {
     const sequences = await trainingData(values);
     await selectCliBackend(values.backend, io);
     await mkdir(outDir, { recursive: true });
-    await writeFile(runPath, `${JSON.stringify(run, null, 2)}\n`);
+    const writeRun = () =>
+      writeFile(runPath, `${JSON.stringify(amendments.length ? { ...run, amendments } : run, null, 2)}\n`);
+    if (!values.resume) await writeRun();
 
     const model = new SpikeTrackModel({ config: run.config, seed: run.seed });
     let trainer: Trainer | null = null;
@@ -284,6 +326,15 @@ export const trainCommand: CliCommand = {
           tf.dispose([...state.tensors.values()]);
         }
         io.stderr.write(`resumed ${outDir} at step ${trainer.step}\n`);
+        if (amending) {
+          amendments = [...amendments, { step: trainer.step, ...amending }];
+          io.stderr.write(
+            `amended from step ${trainer.step}: ${Object.keys(amending.to)
+              .map((k) => `${k} ${JSON.stringify(amending?.from[k])} → ${JSON.stringify(amending?.to[k])}`)
+              .join(', ')}\n`,
+          );
+        }
+        await writeRun();
         // lines written after the last checkpoint (a crash between saves) are re-done: drop them
         await keepLogLines(join(outDir, 'metrics.jsonl'), (step) => step < (trainer as Trainer).step);
         await keepLogLines(join(outDir, 'eval.jsonl'), (step) => step <= (trainer as Trainer).step);
