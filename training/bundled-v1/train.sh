@@ -5,6 +5,8 @@
 # checkpoint committed beside this script (state.safetensors: weights F16, AdamW moments BF16),
 # so a new machine continues where the last one stopped; without one it starts from scratch.
 # Everything is deterministic by the seed: step k always sees the same samples.
+# The learning rate was 5e-4 up to step 1900 and 2e-4 after (run.json's "amendments"; --amend lets a
+# resumed run take the schedule given here).
 # WORKERS (default 2) threads share each batch of 8 (spiketrack train --workers): from step 1250 on
 # the run used 2; the batch-statistic BatchNorms normalize each thread's part over its own samples.
 set -euo pipefail
@@ -17,16 +19,16 @@ cli="$root/packages/spiketrack/dist/cli.js"
 
 resume=()
 if [ -f "$out/state.safetensors" ]; then
-  resume=(--resume)
+  resume=(--resume --amend)
 elif [ -f "$here/state.safetensors" ]; then
   mkdir -p "$out"
   cp "$here/state.safetensors" "$here/run.json" "$out/"
   for f in metrics.jsonl eval.jsonl; do [ -f "$here/$f" ] && cp "$here/$f" "$out/"; done
-  resume=(--resume)
+  resume=(--resume --amend)
 fi
 
 exec node "$cli" train \
   --config '{"base":"tiny_256_t1","resolution":128,"templates":1,"dims":[16,32,64,96],"decoderChannel":64,"backboneNorm":"batch"}' \
-  --batch 8 --lr 5e-4 --encoder-lr-scale 1 --steps 30000 --steps-per-epoch 1000 --lr-drop-epoch 24 --seed 1 \
+  --batch 8 --lr 2e-4 --encoder-lr-scale 1 --steps 30000 --steps-per-epoch 1000 --lr-drop-epoch 24 --seed 1 \
   --checkpoint-every 50 --eval-every 250 --eval-sequences 6 --eval-frames 40 \
   --workers "${WORKERS:-2}" --out "$out" --backend wasm "${resume[@]}" "$@"
