@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { expectClose, expectNoLeak } from '../../../../test-support/helpers';
 import { CheckpointError, ConfigError, ShapeError } from '../core/errors';
 import { AdamW } from './adamw';
+import { ADAMW_KERNEL } from './adamw-kernel';
 
 /** torch.optim.AdamW's update in float64, for comparison. */
 function adamwF64(
@@ -153,5 +154,59 @@ describe('AdamW', () => {
     await expectNoLeak(() => opt.step({ w: g }));
     opt.dispose();
     tf.dispose([w, g]);
+  });
+
+  it('the one-kernel update (cpu, wasm) equals the composite bit for bit, weight decay and groups included', async () => {
+    const shapes: [string, number[]][] = [
+      ['a', [3, 5]],
+      ['b', [7]],
+      ['c', [2, 2, 3]],
+    ];
+    const make = () =>
+      new Map(shapes.map(([k, sh], i) => [k, tf.variable(tf.randomNormal(sh, 0, 1, 'float32', 10 + i))]));
+    const fusedParams = make();
+    const plainParams = make();
+    const groups = (ps: Map<string, tf.Variable>) => [
+      { params: new Map([['a', ps.get('a') as tf.Variable]]) },
+      {
+        params: new Map([
+          ['b', ps.get('b') as tf.Variable],
+          ['c', ps.get('c') as tf.Variable],
+        ]),
+        lrScale: 0.1,
+        weightDecay: 0,
+      },
+    ];
+    const opts = { lr: 3e-3, weightDecay: 0.05, betas: [0.8, 0.95] as const, eps: 1e-6 };
+    const fused = new AdamW(groups(fusedParams), opts);
+    const plain = new AdamW(groups(plainParams), { ...opts, fused: false });
+    expect(fused.fused).toBe(true);
+    expect(plain.fused).toBe(false);
+    for (let step = 0; step < 6; step++) {
+      const grads = new Map(
+        shapes.map(([k, sh], i) => [
+          k,
+          tf.randomNormal(sh, 0, step === 2 ? 1e-3 : 2, 'float32', 100 * step + i),
+        ]),
+      );
+      fused.step(grads);
+      plain.step(grads);
+      tf.dispose([...grads.values()]);
+    }
+    for (const [k] of shapes) {
+      expect(Array.from(await (fusedParams.get(k) as tf.Variable).data()), k).toEqual(
+        Array.from(await (plainParams.get(k) as tf.Variable).data()),
+      );
+    }
+    const a = fused.stateDict();
+    const b = plain.stateDict();
+    for (const [k, t] of a)
+      expect(Array.from(await t.data()), k).toEqual(Array.from(await (b.get(k) as tf.Tensor).data()));
+    tf.dispose([...a.values(), ...b.values(), ...fusedParams.values(), ...plainParams.values()]);
+    fused.dispose();
+    plain.dispose();
+    // where the backend has the kernel, the fused path is the one that ran
+    if (tf.getBackend() === 'cpu' || tf.getBackend() === 'wasm')
+      expect(tf.getKernel(ADAMW_KERNEL, tf.getBackend())).toBeDefined();
   });
 });
