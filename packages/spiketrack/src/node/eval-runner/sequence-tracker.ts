@@ -2,15 +2,15 @@
  * The trackers `spiketrack eval` runs, behind one small interface, and the loop that tracks one
  * sequence from its frame files and writes its results. Used inside each worker thread.
  */
-import { pathToFileURL } from 'node:url';
 import { BackendError, CheckpointError, ConfigError, ShapeError } from '@spiketrack/neurons';
 import { selectBackend } from '@spiketrack/neurons/node';
 import { loadCheckpoint } from '../../checkpoint/load';
-import { assertTrackingNetwork, type TrackingNetwork } from '../../model/tracking-network';
+import type { TrackingNetwork } from '../../model/tracking-network';
 import type { Box } from '../../tracker/box';
 import { type FrameTracker, nccFrameTracker, spikingFrameTracker } from '../../tracker/frame-tracker';
 import { Tracker } from '../../tracker/tracker';
 import { readImageFile } from '../image-file';
+import { importNetworkModule } from '../network-module';
 import type { EvalJob, EvalWorkerConfig } from './protocol';
 import { writeSequenceResult } from './result-files';
 
@@ -49,24 +49,13 @@ export async function createSequenceTracker(config: EvalWorkerConfig): Promise<S
 async function moduleNetwork(config: EvalWorkerConfig): Promise<TrackingNetwork> {
   const file = config.module;
   if (file === undefined) throw new ConfigError('tracker module: no module path');
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(/* @vite-ignore */ pathToFileURL(file).href)) as Record<string, unknown>;
-  } catch (e) {
-    throw new ConfigError(`--tracker ${file}: cannot import the module: ${(e as Error).message}`);
-  }
-  const factory = typeof mod.createModel === 'function' ? mod.createModel : mod.default;
-  if (typeof factory !== 'function') {
-    throw new ConfigError(
-      `--tracker ${file}: the module exports no createModel function (export function createModel() returning a TrackingNetwork, e.g. a SpikeTrackModel or your own network)`,
-    );
-  }
   // The checkpoint's path is passed for information (a module may read its configuration from the
   // file's metadata); the weights are loaded below.
-  const model: unknown = await (factory as (o: { checkpoint?: string }) => unknown)(
+  const { model } = await importNetworkModule(
+    file,
     config.checkpoint === undefined ? {} : { checkpoint: config.checkpoint },
+    '--tracker',
   );
-  assertTrackingNetwork(model, `--tracker ${file}: createModel()`);
   try {
     if (config.checkpoint !== undefined) await loadCheckpoint(model, config.checkpoint);
     return model.eval();

@@ -2,18 +2,16 @@
  * What a gradient worker does, apart from its messages: build the network, the sampler and the loss
  * of a {@link TrainWorkerConfig}, and compute a {@link ShardResult} for each {@link ShardRequest}.
  */
-import { pathToFileURL } from 'node:url';
-import { ConfigError } from '@spiketrack/neurons';
 import { selectBackend } from '@spiketrack/neurons/node';
-import type * as tf from '@tensorflow/tfjs-core';
 import { SpikeTrackModel } from '../../model/model';
-import { assertTrackingNetwork, type TrackingNetwork } from '../../model/tracking-network';
+import type { TrackingNetwork } from '../../model/tracking-network';
 import { batchGradients } from '../../train/batch-gradients';
 import { importWeights, type ShardRequest, type ShardResult, tensorData } from '../../train/gradient-shard';
 import { type TrainingSequence, TrainingSampler } from '../../train/sampler';
 import { syntheticTrainingSequences } from '../../train/synthetic-data';
 import { referenceTrainingLoss, type TrainingLoss } from '../../train/training-loss';
 import { readDataset } from '../eval-files';
+import { importNetworkModule } from '../network-module';
 import { datasetTrainingSequences } from '../training-data';
 import type { TrainWorkerConfig } from './protocol';
 
@@ -30,22 +28,15 @@ async function buildModel(
   if (config.model.kind === 'spiketrack') {
     return { model: new SpikeTrackModel({ config: config.model.config }), loss: referenceTrainingLoss() };
   }
-  const file = config.model.path;
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(/* @vite-ignore */ pathToFileURL(file).href)) as Record<string, unknown>;
-  } catch (e) {
-    throw new ConfigError(`train worker: cannot import the network module ${file}: ${(e as Error).message}`);
-  }
-  const factory = typeof mod.createModel === 'function' ? mod.createModel : mod.default;
-  if (typeof factory !== 'function')
-    throw new ConfigError(`train worker: ${file} exports no createModel function`);
-  const model: unknown = await (factory as (o: Record<string, unknown>) => unknown)(
+  const { exports, model } = await importNetworkModule(
+    config.model.path,
     config.model.options ?? {},
+    'train worker',
   );
-  assertTrackingNetwork(model, `train worker: ${file} createModel()`);
   const loss =
-    typeof mod.trainingLoss === 'function' ? (mod.trainingLoss as TrainingLoss) : referenceTrainingLoss();
+    typeof exports.trainingLoss === 'function'
+      ? (exports.trainingLoss as TrainingLoss)
+      : referenceTrainingLoss();
   return { model, loss };
 }
 
@@ -68,12 +59,11 @@ export async function createShardComputer(config: TrainWorkerConfig): Promise<Sh
       model.train();
       const g = batchGradients(model, loss, samples, params);
       try {
-        const partValues = Object.fromEntries(
-          g.partNames.map((n, i) => [n, (g.parts[i] as tf.Scalar).dataSync()[0] as number]),
-        );
+        const [lossValue, ...parts] = await Promise.all([g.value.data(), ...g.parts.map((p) => p.data())]);
+        const partValues = Object.fromEntries(g.partNames.map((n, i) => [n, parts[i]?.[0] as number]));
         return {
           count: samples.length,
-          loss: g.value.dataSync()[0] as number,
+          loss: lossValue[0] as number,
           parts: partValues,
           grads: new Map([...g.grads].map(([k, t]) => [k, tensorData(t)])),
         };
