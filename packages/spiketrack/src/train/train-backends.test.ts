@@ -2,8 +2,11 @@
  * Training runs on every backend with the same code: one calibrated step of a small network on
  * this backend takes the same loss and gradient norm as on cpu, and changes the same parameters.
  * On WebGPU it runs only with SPIKETRACK_TRAIN_WEBGPU=1: on SwiftShader (CI's software Vulkan) the
- * step and its calibration take 2.5–10 minutes (2.5 on 2026-12-04, passing), too long for every CI run. (It found that one
- * `addN` over all gradient norms failed on WebGPU; `clipGradNorm`'s own test covers that now.)
+ * step and its calibration take 2.5–10 minutes (4 on 2026-12-04, passing), too long for every CI run. (It found that one
+ * `addN` over all gradient norms failed on WebGPU; `clipGradNorm`'s own test covers that now. A
+ * run of `spiketrack train --backend webgpu` on a real GPU found that the step read the gradient
+ * norm with `dataSync()`, which WebGPU in Node cannot do for a tensor on the GPU; it reads it
+ * asynchronously now.)
  */
 import type { BackendName } from '@spiketrack/neurons';
 import { selectBackend } from '@spiketrack/neurons/node';

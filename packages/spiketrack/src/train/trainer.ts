@@ -272,7 +272,8 @@ export class Trainer<M extends TrackingNetwork = TrackingNetwork> {
     const partValues = partNames.map((n, i) => mean((localParts[i] as Float32Array)[0] as number, n));
     const clipped = clipGradNorm(byName, this.options.gradClipNorm);
     tf.dispose([...byName.values()]);
-    const normValue = (clipped.totalNorm.dataSync() as Float32Array)[0] as number;
+    // read asynchronously: WebGPU in Node cannot read a GPU buffer synchronously
+    const normValue = ((await clipped.totalNorm.data()) as Float32Array)[0] as number;
     clipped.totalNorm.dispose();
     if (!Number.isFinite(lossValue) || !Number.isFinite(normValue)) {
       tf.dispose([...clipped.grads.values()]);
