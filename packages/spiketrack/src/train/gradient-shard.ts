@@ -7,6 +7,7 @@
 import { ShapeError } from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '@spiketrack/neurons';
+import type { NormStatsMode } from './norm-stats';
 
 /** A tensor as plain data, to send across threads. */
 export interface TensorData {
@@ -23,6 +24,8 @@ export interface ShardRequest {
   readonly indices: readonly number[];
   /** The model's whole state (parameters and buffers), native layout, by state-dict key. */
   readonly weights: ReadonlyMap<string, TensorData>;
+  /** What batch-statistic BatchNorms normalize with (default `'batch'`; see `norm-stats.ts`). */
+  readonly normStats?: NormStatsMode;
 }
 
 /** A shard's answer: means over its samples. */

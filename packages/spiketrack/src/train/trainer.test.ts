@@ -1,10 +1,11 @@
+import { BatchNormBase } from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectNoLeak, onWebGPU } from '../../../../test-support/helpers';
 import { SpikeTrackModel } from '../model/model';
 import { movingSquare } from './moving-square.test-helper';
 import { type TrainingSequence, TrainingSampler } from './sampler';
-import { batchTensors, Trainer, TrainingError, type TrainingLoss } from './trainer';
+import { batchTensors, Trainer, type TrainerOptions, TrainingError, type TrainingLoss } from './trainer';
 
 const config = {
   dims: [8, 8, 16, 16] as const,
@@ -45,6 +46,22 @@ function setup(seed = 1, loss: TrainingLoss = l1Loss) {
 async function calibrated(seed = 1, loss: TrainingLoss = l1Loss): Promise<Trainer<SpikeTrackModel>> {
   const t = setup(seed, loss);
   await t.calibrate();
+  return t;
+}
+
+/** A trainer on `base`'s model and sampler (with the L1 loss, batch 2) with other options; disposes `base`. */
+function retrained(
+  base: Trainer<SpikeTrackModel>,
+  opts: Partial<TrainerOptions<SpikeTrackModel>>,
+): Trainer<SpikeTrackModel> {
+  const t = new Trainer<SpikeTrackModel>({
+    model: base.model,
+    sampler: base.sampler,
+    loss: l1Loss,
+    batchSize: 2,
+    ...opts,
+  });
+  base.dispose();
   return t;
 }
 
@@ -101,15 +118,7 @@ describe.skipIf(onWebGPU())('Trainer', { timeout: 180_000 }, () => {
       return v;
     };
     const base = await calibrated(4);
-    const t = new Trainer({
-      model: base.model,
-      sampler: base.sampler,
-      loss: l1Loss,
-      batchSize: 2,
-      lr: 1e-2,
-      recalibrateEvery: 2,
-    });
-    base.dispose();
+    const t = retrained(base, { lr: 1e-2, recalibrateEvery: 2 });
     const s0 = await stat(t);
     await t.trainStep(); // step 0: no re-calibration
     await t.trainStep(); // step 1
@@ -135,6 +144,62 @@ describe.skipIf(onWebGPU())('Trainer', { timeout: 180_000 }, () => {
     expect(iou).toBeLessThanOrEqual(1);
     t.dispose();
     t.model.dispose();
+  });
+
+  it("with normStats 'running' trains the BatchNorms in eval mode: fixed statistics, the eval-mode loss", async () => {
+    const norms = (m: SpikeTrackModel) =>
+      [...m.namedModules()].filter(([, x]) => x instanceof BatchNormBase) as [string, BatchNormBase][];
+    const stats = async (m: SpikeTrackModel) => {
+      const out: number[] = [];
+      for (const [, n] of norms(m)) {
+        const sd = n.stateDict();
+        for (const k of ['running_mean', 'running_var']) out.push(...(await (sd.get(k) as tf.Tensor).data()));
+        tf.dispose([...sd.values()]);
+      }
+      return out;
+    };
+    for (const mode of ['batch', 'running'] as const) {
+      const base = await calibrated(7);
+      const t = retrained(base, { normStats: mode });
+      expect(norms(t.model).length).toBeGreaterThan(0);
+      // the eval-mode loss of step 0's batch (samples 0 and 1)
+      t.model.eval();
+      const b = batchTensors([await t.sampler.sample(0), await t.sampler.sample(1)], 32);
+      const evalLoss = tf.tidy(
+        () =>
+          l1Loss(t.model.forward(b.templates, b.search), {
+            ...b,
+            resolution: 32,
+          }).total.dataSync()[0] as number,
+      );
+      tf.dispose([b.templates, b.search, b.boxes]);
+      const before = await stats(t.model);
+      const weights = async () =>
+        (await Promise.all(norms(t.model).map(([, n]) => (n.weight as tf.Variable).data()))).flatMap((a) =>
+          Array.from(a),
+        );
+      const weightBefore = await weights();
+      const log = await t.trainStep();
+      const after = await stats(t.model);
+      // gradients reach the BatchNorms' weights in both modes
+      expect(await weights()).not.toEqual(weightBefore);
+      if (mode === 'running') {
+        expect(after).toEqual(before);
+        expect(log.loss).toBeCloseTo(evalLoss, 5);
+        expect(norms(t.model).every(([, n]) => !n.training)).toBe(true);
+      } else {
+        expect(after).not.toEqual(before);
+        expect(Math.abs(log.loss - evalLoss)).toBeGreaterThan(1e-6);
+      }
+      t.dispose();
+      t.model.dispose();
+    }
+    const m = new SpikeTrackModel({ config, seed: 1 });
+    const sampler = new TrainingSampler([sequence('a', 20)], { numTemplates: 1, resolution: 32, seed: 5 });
+    expect(() => new Trainer({ model: m, sampler, normStats: 'frozen' as never })).toThrow(
+      /normStats must be one of batch, running, got "frozen"/,
+    );
+    m.dispose();
   });
 
   it('lowers the loss of a batch it steps on', async () => {

@@ -19,6 +19,7 @@ import {
   type ShardResult,
   splitBatch,
 } from './gradient-shard';
+import { applyNormStats, NORM_STATS_MODES, type NormStatsMode } from './norm-stats';
 import type { TrainingSample, TrainingSampler } from './sampler';
 import { referenceTrainingLoss, type TrainingLoss } from './training-loss';
 
@@ -62,6 +63,12 @@ export interface TrainerOptions<M extends TrackingNetwork = TrackingNetwork> {
    * input normalized (statistics of a fixed batch, so a resumed run stays identical).
    */
   recalibrateEvery?: number;
+  /**
+   * What the batch-statistic BatchNorms normalize with (default `'batch'`, torch's training mode).
+   * `'running'` keeps them in eval mode with fixed running statistics: the network trains as it
+   * tracks, which removes the train/eval gap of small batches (see `norm-stats.ts`).
+   */
+  normStats?: NormStatsMode;
   /**
    * Data-parallel training: shards that compute the gradients of parts of each batch elsewhere (in
    * Node, `createWorkerShards` of `spiketrack/node`: worker threads, each with its own tfjs
@@ -136,6 +143,7 @@ export class Trainer<M extends TrackingNetwork = TrackingNetwork> {
       stepsPerEpoch: opts.stepsPerEpoch ?? 1000,
       lrDropEpoch: opts.lrDropEpoch ?? null,
       recalibrateEvery: opts.recalibrateEvery ?? 0,
+      normStats: opts.normStats ?? 'batch',
     };
     const o = this.options;
     if (!Number.isInteger(o.batchSize) || o.batchSize < 1)
@@ -146,6 +154,11 @@ export class Trainer<M extends TrackingNetwork = TrackingNetwork> {
     if (!Number.isInteger(o.recalibrateEvery) || o.recalibrateEvery < 0) {
       throw new ConfigError(
         `Trainer: recalibrateEvery must be a non-negative integer, got ${o.recalibrateEvery}`,
+      );
+    }
+    if (!NORM_STATS_MODES.includes(o.normStats)) {
+      throw new ConfigError(
+        `Trainer: normStats must be one of ${NORM_STATS_MODES.join(', ')}, got ${JSON.stringify(o.normStats)}`,
       );
     }
     this.shards = [...(opts.shards ?? [])];
@@ -235,7 +248,7 @@ export class Trainer<M extends TrackingNetwork = TrackingNetwork> {
     // the shards start first (they run while this thread computes its part)
     const weights = requests.length ? exportWeights(this.model) : new Map();
     const pending = requests.map(({ shard, indices }) =>
-      shard.gradients({ step: this.step, indices, weights }),
+      shard.gradients({ step: this.step, indices, weights, normStats: this.options.normStats }),
     );
     // a failing shard must not leave a rejection unobserved while this thread works
     const settled = Promise.allSettled(pending);
@@ -243,6 +256,7 @@ export class Trainer<M extends TrackingNetwork = TrackingNetwork> {
       Array.from({ length: sizes[0] as number }, (_, i) => this.sampler.sample(first + i)),
     );
     this.model.train();
+    applyNormStats(this.model, this.options.normStats);
     const local = batchGradients(this.model, this.loss, samples, this.params);
     const answers = await settled;
     const failed = answers.find((a) => a.status === 'rejected');

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -118,6 +118,20 @@ describe.skipIf(onWebGPU())('spiketrack train', { timeout: 300_000 }, () => {
     const again3 = await cli('train', ...common, '--steps', '3', '--lr', '1e-4', '--resume');
     expect(again3.code, again3.stderr).toBe(0);
     expect(JSON.parse(await readFile(join(out, 'run.json'), 'utf8')).amendments).toHaveLength(1);
+    // a run.json from before --norm-stats resumes as a batch-statistics run; --amend switches it
+    const legacy = JSON.parse(await readFile(join(out, 'run.json'), 'utf8'));
+    delete legacy.normStats;
+    await writeFile(join(out, 'run.json'), JSON.stringify(legacy));
+    const plain = await cli('train', ...common, '--steps', '3', '--lr', '1e-4', '--resume');
+    expect(plain.code, plain.stderr).toBe(0);
+    const running = await cli(
+      'train',
+      ...common,
+      ...['--steps', '4', '--lr', '1e-4', '--norm-stats', 'running', '--resume', '--amend'],
+    );
+    expect(running.code, running.stderr).toBe(0);
+    expect(running.stderr).toMatch(/amended from step 3: normStats "batch" → "running"/);
+    expect(JSON.parse(await readFile(join(out, 'run.json'), 'utf8')).normStats).toBe('running');
   });
 
   it.skipIf(testBackend() !== 'wasm')('--workers 2 shares each batch with a worker thread', async () => {
@@ -170,6 +184,10 @@ describe.skipIf(onWebGPU())('spiketrack train', { timeout: 300_000 }, () => {
       [['--config', CONFIG, '--data', out, '--format', 'imagenet', '--out', out], /--format must be one of/],
       [['--config', CONFIG, '--workers', '0', '--out', out], /--workers must be an integer ≥ 1/],
       [['--config', CONFIG, '--amend', '--out', out], /--amend changes a resumed run: pass --resume too/],
+      [
+        ['--config', CONFIG, '--norm-stats', 'frozen', '--out', out],
+        /--norm-stats must be one of batch, running/,
+      ],
       [
         ['--config', CONFIG, '--batch', '2', '--workers', '3', '--out', out],
         /--workers 3: more threads than samples per step \(--batch 2\)/,

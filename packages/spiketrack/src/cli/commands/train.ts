@@ -14,6 +14,7 @@ import { SYNTHETIC_V1, syntheticSuiteSequences } from '../../synthetic/suite';
 import { evaluateHeldOut, type HeldOutSequence } from '../../train/held-out';
 import { type TrainingSequence, TrainingSampler } from '../../train/sampler';
 import { syntheticTrainingSequences } from '../../train/synthetic-data';
+import { NORM_STATS_MODES, type NormStatsMode } from '../../train/norm-stats';
 import { Trainer, TrainingError } from '../../train/trainer';
 import type { GradientShard } from '../../train/gradient-shard';
 import { createWorkerShards } from '../../node/train-runner/worker-shards';
@@ -56,6 +57,11 @@ Options:
   --recalibrate-every N  re-set the frozen BatchNorm statistics every N steps (default 0: never;
                          from scratch, without it the frozen statistics go stale, the residual
                          stream grows and the spiking layers saturate; 50 works)
+  --norm-stats batch|running
+                         what the batch-statistic BatchNorms normalize with while training: their
+                         batch (default; torch's training mode) or their fixed running statistics
+                         (eval mode: the network trains as it tracks; fine-tuning so removes the
+                         train/eval gap of small batches)
   --seed N               seed of the initialization and the sampling (default 1)
   --init FILE            start from these weights, non-strict (e.g. a T=1 model for T=3, as the
                          reference's PRE_TRAINED)
@@ -66,7 +72,7 @@ Options:
   --resume               continue the run in --out from its state.safetensors; the options must
                          be the run's (run.json)
   --amend                with --resume: change the schedule options (--lr, --encoder-lr-scale,
-                         --recalibrate-every, --steps-per-epoch, --lr-drop-epoch) from the resumed
+                         --recalibrate-every, --steps-per-epoch, --lr-drop-epoch, --norm-stats) from the resumed
                          step on; run.json records each change and its step under "amendments"
   --checkpoint-every N   steps between saves (default 50)
   --eval-every N         steps between evaluations on held-out synthetic-v1 sequences (default 0: off)
@@ -83,7 +89,24 @@ Exit codes: 0 done, 2 bad input, 1 training failed (e.g. a non-finite loss; the 
 `;
 
 /** The options a resumed run may change with `--amend` (its schedule); the others are its identity. */
-const AMENDABLE = ['lr', 'encoderLrScale', 'recalibrateEvery', 'stepsPerEpoch', 'lrDropEpoch'] as const;
+const AMENDABLE = [
+  'lr',
+  'encoderLrScale',
+  'recalibrateEvery',
+  'stepsPerEpoch',
+  'lrDropEpoch',
+  'normStats',
+] as const;
+
+/** `--norm-stats batch|running` (default batch). */
+function normStatsOption(values: CliValues): NormStatsMode {
+  const v = values['norm-stats'];
+  if (v === undefined) return 'batch';
+  if (!(NORM_STATS_MODES as readonly unknown[]).includes(v)) {
+    throw new UsageError(`--norm-stats must be one of ${NORM_STATS_MODES.join(', ')}, got '${String(v)}'`);
+  }
+  return v as NormStatsMode;
+}
 
 /** A change of a run's schedule options, recorded in `run.json` under `amendments`. */
 export interface RunAmendment {
@@ -177,6 +200,7 @@ export const trainCommand: CliCommand = {
     lr: { type: 'string' },
     'encoder-lr-scale': { type: 'string' },
     'recalibrate-every': { type: 'string' },
+    'norm-stats': { type: 'string' },
     'steps-per-epoch': { type: 'string' },
     'lr-drop-epoch': { type: 'string' },
     seed: { type: 'string' },
@@ -208,6 +232,7 @@ export const trainCommand: CliCommand = {
       stepsPerEpoch: intOption(values, 'steps-per-epoch', 1000),
       lrDropEpoch: values['lr-drop-epoch'] === undefined ? null : intOption(values, 'lr-drop-epoch', 1),
       seed: intOption(values, 'seed', 1, { min: 0 }),
+      normStats: normStatsOption(values),
     };
     const steps = intOption(values, 'steps', 1000);
     const threads = intOption(values, 'workers', 1);
@@ -232,6 +257,8 @@ export const trainCommand: CliCommand = {
         unknown
       >;
       amendments = Array.isArray(past) ? (past as RunAmendment[]) : [];
+      // runs written before --norm-stats existed trained with batch statistics
+      if (saved.normStats === undefined) saved.normStats = 'batch';
       const now = run as unknown as Record<string, unknown>;
       const identity = (r: Record<string, unknown>) =>
         JSON.stringify(Object.entries(r).filter(([k]) => !(AMENDABLE as readonly string[]).includes(k)));
@@ -311,6 +338,7 @@ export const trainCommand: CliCommand = {
         lr: run.lr,
         encoderLrScale: run.encoderLrScale,
         recalibrateEvery: run.recalibrateEvery,
+        normStats: run.normStats,
         stepsPerEpoch: run.stepsPerEpoch,
         ...(run.lrDropEpoch === null ? {} : { lrDropEpoch: run.lrDropEpoch }),
       });
