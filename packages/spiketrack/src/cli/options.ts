@@ -72,3 +72,12 @@ export function positiveNumberOption(values: CliValues, name: string, fallback: 
     throw new UsageError(`--${name} must be a positive number, got '${raw}'`);
   return v;
 }
+
+/** `--name`'s value, one of `allowed` (give the option a default in its parse config). */
+export function oneOf<T extends string>(values: CliValues, name: string, allowed: readonly T[]): T {
+  const v = String(values[name]);
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}; got '${v}'`);
+  }
+  return v as T;
+}

@@ -21,8 +21,8 @@ import { ensureSyntheticSuite, syntheticCacheDir } from '../../node/synthetic-wr
 import { SYNTHETIC_V1 } from '../../synthetic/suite';
 import { TRACKER_PRESETS, type TrackerPreset } from '../../tracker/params';
 import { BACKEND_HELP, BACKEND_OPTION } from '../backend';
-import { type CliCommand, type CliIO, type CliValues, UsageError } from '../command';
-import { requireString } from '../options';
+import { type CliCommand, type CliIO, UsageError } from '../command';
+import { oneOf, requireString } from '../options';
 import { parseShard, type Shard, shardNames } from '../eval/shard';
 import { ProgressBar } from '../progress';
 import { metricsTable, packServerArchive, writeMetricPlots } from './metrics';
@@ -76,14 +76,6 @@ ${BACKEND_HELP}
 Exit codes: 0 success, 2 bad input (options, dataset, checkpoint, frames), 1 internal error,
 130 interrupted (Ctrl-C; the finished sequences are kept).
 `;
-
-function oneOf<T extends string>(values: CliValues, name: string, allowed: readonly T[]): T {
-  const v = String(values[name]);
-  if (!(allowed as readonly string[]).includes(v)) {
-    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}; got '${v}'`);
-  }
-  return v as T;
-}
 
 function parseWorkers(value: unknown): number {
   if (value === undefined) return defaultWorkers();

@@ -14,13 +14,13 @@ import { SYNTHETIC_V1, syntheticSuiteSequences } from '../../synthetic/suite';
 import { evaluateHeldOut, type HeldOutSequence } from '../../train/held-out';
 import { type TrainingSequence, TrainingSampler } from '../../train/sampler';
 import { syntheticTrainingSequences } from '../../train/synthetic-data';
-import { NORM_STATS_MODES, type NormStatsMode } from '../../train/norm-stats';
+import { NORM_STATS_MODES } from '../../train/norm-stats';
 import { Trainer, TrainingError } from '../../train/trainer';
 import type { GradientShard } from '../../train/gradient-shard';
 import { createWorkerShards } from '../../node/train-runner/worker-shards';
 import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
 import { type CliCommand, type CliValues, UsageError } from '../command';
-import { intOption, positiveNumberOption } from '../options';
+import { intOption, oneOf, positiveNumberOption } from '../options';
 import { ProgressBar } from '../progress';
 
 const HELP = `Usage: spiketrack train --config NAME [options]
@@ -97,16 +97,6 @@ const AMENDABLE = [
   'lrDropEpoch',
   'normStats',
 ] as const;
-
-/** `--norm-stats batch|running` (default batch). */
-function normStatsOption(values: CliValues): NormStatsMode {
-  const v = values['norm-stats'];
-  if (v === undefined) return 'batch';
-  if (!(NORM_STATS_MODES as readonly unknown[]).includes(v)) {
-    throw new UsageError(`--norm-stats must be one of ${NORM_STATS_MODES.join(', ')}, got '${String(v)}'`);
-  }
-  return v as NormStatsMode;
-}
 
 /** A change of a run's schedule options, recorded in `run.json` under `amendments`. */
 export interface RunAmendment {
@@ -200,7 +190,7 @@ export const trainCommand: CliCommand = {
     lr: { type: 'string' },
     'encoder-lr-scale': { type: 'string' },
     'recalibrate-every': { type: 'string' },
-    'norm-stats': { type: 'string' },
+    'norm-stats': { type: 'string', default: 'batch' },
     'steps-per-epoch': { type: 'string' },
     'lr-drop-epoch': { type: 'string' },
     seed: { type: 'string' },
@@ -232,7 +222,7 @@ export const trainCommand: CliCommand = {
       stepsPerEpoch: intOption(values, 'steps-per-epoch', 1000),
       lrDropEpoch: values['lr-drop-epoch'] === undefined ? null : intOption(values, 'lr-drop-epoch', 1),
       seed: intOption(values, 'seed', 1, { min: 0 }),
-      normStats: normStatsOption(values),
+      normStats: oneOf(values, 'norm-stats', NORM_STATS_MODES),
     };
     const steps = intOption(values, 'steps', 1000);
     const threads = intOption(values, 'workers', 1);
