@@ -170,7 +170,7 @@ describe.skipIf(testBackend() !== 'cpu')('spiketrack demo', () => {
       [['--gif-scale', '0'], /--gif-scale must be an integer/],
       [['extra'], /unexpected argument 'extra'/],
       [['--bogus'], /bogus/],
-      [['--tracker', 'kcf'], /--tracker must be spiketrack or ncc/],
+      [['--tracker', 'kcf'], /--tracker must be one of spiketrack, ncc; got 'kcf'/],
       [['--tracker', 'ncc', '--checkpoint', 'x.pth.tar'], /--checkpoint is for --tracker spiketrack/],
     ] as const) {
       const r = await cli('demo', '--out', join(dir, 'bad'), ...args);

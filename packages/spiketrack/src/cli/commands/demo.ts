@@ -11,7 +11,7 @@ import type { Box } from '../../tracker/box';
 import { Tracker } from '../../tracker/tracker';
 import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
 import { type CliCommand, UsageError } from '../command';
-import { intOption } from '../options';
+import { intOption, oneOf } from '../options';
 import { ProgressBar } from '../progress';
 
 const HELP = `Usage: spiketrack demo [--out DIR] [--seed N] [--frames N] [options]
@@ -97,10 +97,12 @@ export const demoCommand: CliCommand = {
 
     const checkpoint = typeof values.checkpoint === 'string' ? values.checkpoint : undefined;
     // NCC by default until the bundled model passes its acceptance (it is below the baseline so far)
-    const kind = String(values.tracker ?? (checkpoint === undefined ? 'ncc' : 'spiketrack'));
-    if (kind !== 'spiketrack' && kind !== 'ncc') {
-      throw new UsageError(`--tracker must be spiketrack or ncc, got '${kind}'`);
-    }
+    const kind =
+      values.tracker === undefined
+        ? checkpoint === undefined
+          ? 'ncc'
+          : 'spiketrack'
+        : oneOf(values, 'tracker', ['spiketrack', 'ncc'] as const);
     if (kind === 'ncc' && checkpoint !== undefined) {
       throw new UsageError('--checkpoint is for --tracker spiketrack; the NCC baseline has no weights');
     }

@@ -23,7 +23,7 @@ import { Tracker } from '../../tracker/tracker';
 import { TrackerError } from '../../tracker/tracker-logic';
 import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
 import { type CliCommand, UsageError } from '../command';
-import { intOption, numberOption, optionalString } from '../options';
+import { intOption, numberOption, oneOf, optionalString } from '../options';
 import { INPUT_IMAGES_HELP, inputImages } from '../input-images';
 
 const PROCESSES = Object.keys(PROCESS_MODELS) as ProcessName[];
@@ -156,20 +156,10 @@ export const energyCommand: CliCommand = {
     if (checkpoint === null && configName === null) {
       throw new UsageError('give --checkpoint FILE or --config NAME (random weights)');
     }
-    if (configName !== null && !(SPIKETRACK_CONFIG_NAMES as readonly string[]).includes(configName)) {
-      throw new UsageError(
-        `--config must be one of ${SPIKETRACK_CONFIG_NAMES.join(', ')}; got '${configName}'`,
-      );
-    }
-    const process = String(values.process);
-    if (!(PROCESSES as string[]).includes(process)) {
-      throw new UsageError(`--process must be one of ${PROCESSES.join(', ')}; got '${process}'`);
-    }
+    if (configName !== null) oneOf(values, 'config', SPIKETRACK_CONFIG_NAMES);
+    const process = oneOf(values, 'process', PROCESSES);
     const interval = numberOption(values, 'interval', 25, { min: 1 });
-    const memory = optionalString(values, 'memory');
-    if (memory !== null && !(MEMORIES as string[]).includes(memory)) {
-      throw new UsageError(`--memory must be one of ${MEMORIES.join(', ')}; got '${memory}'`);
-    }
+    const memory = optionalString(values, 'memory') === null ? null : oneOf(values, 'memory', MEMORIES);
     const costs = {
       interval,
       process: process as ProcessName,

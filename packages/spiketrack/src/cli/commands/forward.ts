@@ -6,7 +6,7 @@ import { SPIKETRACK_CONFIG_NAMES } from '../../config/index';
 import { SpikeTrackModel } from '../../model/index';
 import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
 import { type CliCommand, UsageError } from '../command';
-import { requireString } from '../options';
+import { oneOf, requireString } from '../options';
 import { INPUT_IMAGES_HELP, inputImages } from '../input-images';
 
 const HELP = `Usage: spiketrack forward --checkpoint FILE --input IN.safetensors --output OUT.safetensors [options]
@@ -61,16 +61,8 @@ export const forwardCommand: CliCommand = {
     const inputFile = requireString(values, 'input');
     const outputFile = requireString(values, 'output');
     const ratesFile = values['firing-rates'];
-    const path = String(values.path);
-    if (path !== 'forward' && path !== 'cached') {
-      throw new UsageError(`--path must be 'forward' or 'cached', got '${path}'`);
-    }
-    const configName = String(values.config);
-    if (configName !== 'auto' && !(SPIKETRACK_CONFIG_NAMES as readonly string[]).includes(configName)) {
-      throw new UsageError(
-        `--config must be one of ${SPIKETRACK_CONFIG_NAMES.join(', ')} or auto; got '${configName}'`,
-      );
-    }
+    const path = oneOf(values, 'path', ['forward', 'cached'] as const);
+    const configName = oneOf(values, 'config', [...SPIKETRACK_CONFIG_NAMES, 'auto'] as const);
     await selectCliBackend(values.backend, io);
 
     const model = await SpikeTrackModel.fromCheckpoint(checkpoint, {

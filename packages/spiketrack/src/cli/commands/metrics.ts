@@ -18,7 +18,7 @@ import {
 } from '../../eval/index';
 import { readDataset, readResults } from '../../node/eval-files';
 import { type CliCommand, type CliIO, UsageError } from '../command';
-import { requireString } from '../options';
+import { oneOf, requireString } from '../options';
 
 const HELP = `Usage: spiketrack metrics --format FORMAT --dataset DIR --results DIR [options]
 
@@ -147,10 +147,8 @@ export const metricsCommand: CliCommand = {
   },
   async run(values, positionals, io) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    const format = requireString(values, 'format');
-    if (!(DATASET_FORMATS as readonly string[]).includes(format)) {
-      throw new UsageError(`--format must be one of ${DATASET_FORMATS.join(', ')}; got '${format}'`);
-    }
+    requireString(values, 'format');
+    const format = oneOf(values, 'format', DATASET_FORMATS);
     const datasetDir = requireString(values, 'dataset');
     const resultArgs = (values.results as string[] | undefined) ?? [];
     if (resultArgs.length === 0) throw new UsageError('--results is required');

@@ -119,7 +119,10 @@ describe('spiketrack track', () => {
       const r4 = await cli('track', '--input', join(dir, 'nope'), '--box', '1,2,3,4', ...common);
       expect([r4.code, r4.stderr]).toEqual([2, expect.stringMatching(/nope/)]);
       const r5 = await cli('track', '--input', frames, '--box', '1,2,3,4', '--annotate', 'avi', ...common);
-      expect([r5.code, r5.stderr]).toEqual([2, expect.stringMatching(/--annotate must be png, gif or none/)]);
+      expect([r5.code, r5.stderr]).toEqual([
+        2,
+        expect.stringMatching(/--annotate must be one of png, gif, none; got/),
+      ]);
       const r6 = await cli(
         'track',
         '--input',

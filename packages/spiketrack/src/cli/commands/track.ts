@@ -11,7 +11,7 @@ import { TRACKER_PRESETS, type TrackerPreset } from '../../tracker/params';
 import { Tracker, type TrackTimings } from '../../tracker/tracker';
 import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
 import { type CliCommand, UsageError } from '../command';
-import { requireString } from '../options';
+import { oneOf, requireString } from '../options';
 import { ProgressBar } from '../progress';
 
 const HELP = `Usage: spiketrack track --input VIDEO|FRAMES_DIR --box x,y,w,h [--checkpoint FILE] [options]
@@ -94,22 +94,9 @@ export const trackCommand: CliCommand = {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const input = requireString(values, 'input');
     const box = parseBoxOption(requireString(values, 'box'));
-    const preset = String(values.preset);
-    if (!Object.hasOwn(TRACKER_PRESETS, preset)) {
-      throw new UsageError(
-        `--preset must be one of ${Object.keys(TRACKER_PRESETS).join(', ')}; got '${preset}'`,
-      );
-    }
-    const annotate = String(values.annotate);
-    if (!['png', 'gif', 'none'].includes(annotate)) {
-      throw new UsageError(`--annotate must be png, gif or none; got '${annotate}'`);
-    }
-    const configName = String(values.config);
-    if (configName !== 'auto' && !(SPIKETRACK_CONFIG_NAMES as readonly string[]).includes(configName)) {
-      throw new UsageError(
-        `--config must be one of ${SPIKETRACK_CONFIG_NAMES.join(', ')} or auto; got '${configName}'`,
-      );
-    }
+    const preset = oneOf(values, 'preset', Object.keys(TRACKER_PRESETS));
+    const annotate = oneOf(values, 'annotate', ['png', 'gif', 'none'] as const);
+    const configName = oneOf(values, 'config', [...SPIKETRACK_CONFIG_NAMES, 'auto'] as const);
     let maxFrames = Number.POSITIVE_INFINITY;
     if (values['max-frames'] !== undefined) {
       maxFrames = Number(values['max-frames']);
