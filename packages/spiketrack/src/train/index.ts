@@ -27,7 +27,7 @@ export {
   type TensorData,
   tensorData,
 } from './gradient-shard';
-export { applyNormStats, NORM_STATS_MODES, type NormStatsMode } from './norm-stats';
+export { NORM_STATS_MODES, type NormStatsMode, setTrainingMode } from './norm-stats';
 export { evaluateHeldOut, type HeldOutResult, type HeldOutSequence } from './held-out';
 export {
   boxInCrop,

@@ -18,10 +18,11 @@ export type NormStatsMode = 'batch' | 'running';
 export const NORM_STATS_MODES: readonly NormStatsMode[] = ['batch', 'running'];
 
 /**
- * Applies `mode` to a network already put in training mode: with `'running'`, every
- * `BatchNorm*d` under `root` goes back to eval mode. Returns how many it switched.
+ * Puts `root` in training mode with its BatchNorms normalizing as `mode` says: with `'running'`,
+ * every `BatchNorm*d` under it goes back to eval mode. Returns how many BatchNorms that switched.
  */
-export function applyNormStats(root: AnyModule, mode: NormStatsMode): number {
+export function setTrainingMode(root: AnyModule, mode: NormStatsMode): number {
+  root.train();
   if (mode === 'batch') return 0;
   let n = 0;
   for (const [, m] of root.namedModules()) {

@@ -19,7 +19,7 @@ import {
   type ShardResult,
   splitBatch,
 } from './gradient-shard';
-import { applyNormStats, NORM_STATS_MODES, type NormStatsMode } from './norm-stats';
+import { NORM_STATS_MODES, type NormStatsMode, setTrainingMode } from './norm-stats';
 import type { TrainingSample, TrainingSampler } from './sampler';
 import { referenceTrainingLoss, type TrainingLoss } from './training-loss';
 
@@ -255,8 +255,7 @@ export class Trainer<M extends TrackingNetwork = TrackingNetwork> {
     const samples = await Promise.all(
       Array.from({ length: sizes[0] as number }, (_, i) => this.sampler.sample(first + i)),
     );
-    this.model.train();
-    applyNormStats(this.model, this.options.normStats);
+    setTrainingMode(this.model, this.options.normStats);
     const local = batchGradients(this.model, this.loss, samples, this.params);
     const answers = await settled;
     const failed = answers.find((a) => a.status === 'rejected');

@@ -6,7 +6,7 @@ import { selectBackend } from '@spiketrack/neurons/node';
 import { SpikeTrackModel } from '../../model/model';
 import type { TrackingNetwork } from '../../model/tracking-network';
 import { batchGradients } from '../../train/batch-gradients';
-import { applyNormStats } from '../../train/norm-stats';
+import { setTrainingMode } from '../../train/norm-stats';
 import { importWeights, type ShardRequest, type ShardResult, tensorData } from '../../train/gradient-shard';
 import { type TrainingSequence, TrainingSampler } from '../../train/sampler';
 import { syntheticTrainingSequences } from '../../train/synthetic-data';
@@ -57,8 +57,7 @@ export async function createShardComputer(config: TrainWorkerConfig): Promise<Sh
     async gradients(request) {
       importWeights(model, request.weights, `step ${request.step} weights`);
       const samples = await Promise.all(request.indices.map((i) => sampler.sample(i)));
-      model.train();
-      applyNormStats(model, request.normStats ?? 'batch');
+      setTrainingMode(model, request.normStats ?? 'batch');
       const g = batchGradients(model, loss, samples, params);
       try {
         const [lossValue, ...parts] = await Promise.all([g.value.data(), ...g.parts.map((p) => p.data())]);
