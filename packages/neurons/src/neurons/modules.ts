@@ -38,6 +38,12 @@ export interface LearnableThresholdOptions {
 
 type Tensorish = number | tf.Tensor;
 
+/** A neuron's functional form: its broadcast parameters (for shape checks) and one step. */
+interface NeuronDynamics<S> {
+  params: Parameters<typeof runSingle>[2];
+  step: (xt: tf.Tensor, state: S | null) => StepResult<S>;
+}
+
 function walkState<S>(state: S, f: (t: tf.Tensor) => tf.Tensor): S {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(state as Record<string, unknown>))
@@ -137,6 +143,19 @@ abstract class ThresholdNeuron<S> extends NeuronModule<S> {
   protected get vth(): Tensorish {
     return this.vThresholdParam ?? this.vThresholdValue;
   }
+
+  /** The neuron's functional form with the current threshold: its broadcast parameters and step. */
+  protected abstract dynamics(): NeuronDynamics<S>;
+
+  protected multiStep(x: tf.Tensor): tf.Tensor {
+    const n = this.dynamics();
+    return runMulti(this.label, x, { timeAxis: this.timeAxis }, n.params, n.step);
+  }
+
+  protected singleStep(x: tf.Tensor, state: S | null): StepResult<S> {
+    const n = this.dynamics();
+    return runSingle(this.label, x, n.params, (xf) => n.step(xf, state));
+  }
 }
 
 // =============================================================================================
@@ -155,16 +174,8 @@ export class IF extends ThresholdNeuron<MembraneState> {
     this.opts = { ...opts, vThreshold: undefined };
     ifImpl(this.typeName, this.opts);
   }
-  private impl() {
+  protected dynamics() {
     return ifImpl(this.label, { ...this.opts, vThreshold: this.vth });
-  }
-  protected multiStep(x: tf.Tensor): tf.Tensor {
-    const n = this.impl();
-    return runMulti(this.label, x, { timeAxis: this.timeAxis }, n.params, n.step);
-  }
-  protected singleStep(x: tf.Tensor, state: MembraneState | null): StepResult<MembraneState> {
-    const n = this.impl();
-    return runSingle(this.label, x, n.params, (xf) => n.step(xf, state));
   }
 }
 
@@ -191,20 +202,15 @@ export class LIF extends ThresholdNeuron<MembraneState> {
     delete (this.opts as { fused?: boolean }).fused;
     lifImpl(this.typeName, this.opts);
   }
-  private impl() {
+  protected dynamics() {
     return lifImpl(this.label, { ...this.opts, vThreshold: this.vth });
   }
-  protected multiStep(x: tf.Tensor): tf.Tensor {
+  protected override multiStep(x: tf.Tensor): tf.Tensor {
     if (this.fused) {
       // The fused kernel takes a numeric threshold; a learnable one runs the composite ops.
       return lifFusedImpl(this.label, x, { ...this.opts, vThreshold: this.vth, timeAxis: this.timeAxis });
     }
-    const n = this.impl();
-    return runMulti(this.label, x, { timeAxis: this.timeAxis }, n.params, n.step);
-  }
-  protected singleStep(x: tf.Tensor, state: MembraneState | null): StepResult<MembraneState> {
-    const n = this.impl();
-    return runSingle(this.label, x, n.params, (xf) => n.step(xf, state));
+    return super.multiStep(x);
   }
 }
 
@@ -232,16 +238,8 @@ export class PLIF extends ThresholdNeuron<MembraneState> {
     this.w = this.param('w', tf.scalar(w0));
     plifImpl(this.typeName, this.w, this.opts);
   }
-  private impl() {
+  protected dynamics() {
     return plifImpl(this.label, this.w, { ...this.opts, vThreshold: this.vth });
-  }
-  protected multiStep(x: tf.Tensor): tf.Tensor {
-    const n = this.impl();
-    return runMulti(this.label, x, { timeAxis: this.timeAxis }, n.params, n.step);
-  }
-  protected singleStep(x: tf.Tensor, state: MembraneState | null): StepResult<MembraneState> {
-    const n = this.impl();
-    return runSingle(this.label, x, n.params, (xf) => n.step(xf, state));
   }
 }
 
@@ -261,16 +259,8 @@ export class ALIF extends ThresholdNeuron<AlifState> {
     this.opts = { ...opts, vThreshold: undefined };
     alifImpl(this.typeName, this.opts);
   }
-  private impl() {
+  protected dynamics() {
     return alifImpl(this.label, { ...this.opts, vThreshold: this.vth });
-  }
-  protected multiStep(x: tf.Tensor): tf.Tensor {
-    const n = this.impl();
-    return runMulti(this.label, x, { timeAxis: this.timeAxis }, n.params, n.step);
-  }
-  protected singleStep(x: tf.Tensor, state: AlifState | null): StepResult<AlifState> {
-    const n = this.impl();
-    return runSingle(this.label, x, n.params, (xf) => n.step(xf, state));
   }
 }
 
@@ -293,16 +283,8 @@ export class ILIF extends ThresholdNeuron<MembraneState> {
     this.opts = { ...opts, vThreshold: undefined };
     this.maxSpikesPerStep = iLifImpl(this.typeName, this.opts).levels;
   }
-  private impl() {
+  protected dynamics() {
     return iLifImpl(this.label, { ...this.opts, vThreshold: this.vth });
-  }
-  protected multiStep(x: tf.Tensor): tf.Tensor {
-    const n = this.impl();
-    return runMulti(this.label, x, { timeAxis: this.timeAxis }, n.params, n.step);
-  }
-  protected singleStep(x: tf.Tensor, state: MembraneState | null): StepResult<MembraneState> {
-    const n = this.impl();
-    return runSingle(this.label, x, n.params, (xf) => n.step(xf, state));
   }
 }
 
