@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmBatchMatMul } from '../kernels/wasm-batch-matmul';
 import { registerWasmIdentity } from '../kernels/wasm-identity';
+import { registerWasmSlice } from '../kernels/wasm-slice';
 import { registerWasmConvGradients } from '../kernels/wasm-conv-backprop';
 import { BackendError, ConfigError } from './errors';
 import { ensureGradients } from './gradients';
@@ -82,11 +83,13 @@ async function trySet(name: BackendName): Promise<void> {
     throw new BackendError(`cannot load the '${name}' backend: ${(e as Error).message}`);
   }
   // Now that wasm's own kernels are registered, swap its slow native Conv2DBackpropInput and its
-  // slow transposed BatchMatMul, and its copying Identity too.
+  // slow transposed BatchMatMul, its copying Identity, and its Slice and Unpack, which copy the
+  // whole input for every output.
   if (name === 'wasm') {
     registerWasmConvGradients();
     registerWasmBatchMatMul();
     registerWasmIdentity();
+    registerWasmSlice();
   }
   const registryName = name;
   if (!tf.findBackendFactory(registryName)) {

@@ -19,4 +19,5 @@ export {
 export { FUSED_KERNEL_BACKENDS, hasFusedKernel, registerFusedNeuronKernels } from './register';
 export { registerWasmBatchMatMul } from './wasm-batch-matmul';
 export { registerWasmIdentity } from './wasm-identity';
+export { registerWasmSlice } from './wasm-slice';
 export { registerWasmConvGradients, WASM_CONV_GRADIENT_KERNELS } from './wasm-conv-backprop';
