@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmBatchMatMul } from '../kernels/wasm-batch-matmul';
 import { registerWasmIdentity } from '../kernels/wasm-identity';
 import { registerWasmSlice } from '../kernels/wasm-slice';
+import { registerWasmDepthwise } from '../kernels/wasm-depthwise';
 import { registerWasmConvGradients } from '../kernels/wasm-conv-backprop';
 import { BackendError, ConfigError } from './errors';
 import { ensureGradients } from './gradients';
@@ -90,6 +91,7 @@ async function trySet(name: BackendName): Promise<void> {
     registerWasmBatchMatMul();
     registerWasmIdentity();
     registerWasmSlice();
+    registerWasmDepthwise();
   }
   const registryName = name;
   if (!tf.findBackendFactory(registryName)) {

@@ -20,4 +20,5 @@ export { FUSED_KERNEL_BACKENDS, hasFusedKernel, registerFusedNeuronKernels } fro
 export { registerWasmBatchMatMul } from './wasm-batch-matmul';
 export { registerWasmIdentity } from './wasm-identity';
 export { registerWasmSlice } from './wasm-slice';
+export { registerWasmDepthwise, setWasmDepthwiseEnabled } from './wasm-depthwise';
 export { registerWasmConvGradients, WASM_CONV_GRADIENT_KERNELS } from './wasm-conv-backprop';

@@ -9,12 +9,12 @@
  * against float64 products by `wasm-batch-matmul.test.ts`).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { replaceWasmKernel } from './wasm-replace';
 
 const KERNEL = 'BatchMatMul';
 const BACKEND = 'wasm';
 
 let native: tf.KernelFunc | null = null;
-let replacement: tf.KernelConfig | null = null;
 
 /** Swaps the last two axes of a kernel input with the backend's own `Transpose`. */
 function transposeLastTwo(x: tf.TensorInfo, backend: tf.KernelBackend): tf.TensorInfo {
@@ -56,12 +56,7 @@ function fastBatchMatMul(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf
  * backend it does nothing. Idempotent; returns whether it replaced the kernel now.
  */
 export function registerWasmBatchMatMul(): boolean {
-  const current = tf.getKernel(KERNEL, BACKEND);
-  if (!current || (replacement && current.kernelFunc === replacement.kernelFunc)) return false;
-  native = current.kernelFunc;
-  // keep the native setup (it binds the wasm function the native kernel calls) and dispose
-  replacement = { ...current, kernelFunc: fastBatchMatMul as tf.KernelFunc };
-  tf.unregisterKernel(KERNEL, BACKEND);
-  tf.registerKernel(replacement);
-  return true;
+  const replaced = replaceWasmKernel(KERNEL, fastBatchMatMul as tf.KernelFunc);
+  if (replaced) native = replaced;
+  return replaced !== null;
 }

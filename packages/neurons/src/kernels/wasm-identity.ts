@@ -7,12 +7,8 @@
  * model). Tensors are immutable and the backend counts references (its `Reshape` shares buffers
  * the same way), so the replacement shares the input's buffer, as the cpu backend's `Identity` does.
  */
-import * as tf from '@tensorflow/tfjs-core';
-
-const KERNEL = 'Identity';
-const BACKEND = 'wasm';
-
-let replacement: tf.KernelConfig | null = null;
+import type * as tf from '@tensorflow/tfjs-core';
+import { replaceWasmKernel } from './wasm-replace';
 
 function sharedIdentity({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const x = inputs.x as tf.TensorInfo;
@@ -26,10 +22,5 @@ function sharedIdentity({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.T
  * backend it does nothing. Idempotent; returns whether it replaced the kernel now.
  */
 export function registerWasmIdentity(): boolean {
-  const current = tf.getKernel(KERNEL, BACKEND);
-  if (!current || (replacement && current.kernelFunc === replacement.kernelFunc)) return false;
-  replacement = { ...current, kernelFunc: sharedIdentity as tf.KernelFunc };
-  tf.unregisterKernel(KERNEL, BACKEND);
-  tf.registerKernel(replacement);
-  return true;
+  return replaceWasmKernel('Identity', sharedIdentity as tf.KernelFunc) !== null;
 }

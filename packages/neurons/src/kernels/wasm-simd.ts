@@ -1,5 +1,5 @@
 /**
- * Tiny WebAssembly SIMD kernels for the `wasm` backend, assembled here byte by byte and
+ * Tiny WebAssembly SIMD kernels for the `wasm` backend, assembled byte by byte (`wasm-assembler.ts`) and
  * instantiated on the backend's own memory (tfjs-backend-wasm exposes it as `wasm.asm.memory`), so
  * they read the input tensors and write the outputs in place, 4 neurons per instruction.
  *
@@ -13,6 +13,29 @@
  */
 import type { ResetMode } from '../neurons/common';
 import type { FusedOutput } from './names';
+import {
+  body,
+  F32,
+  f32x4add,
+  f32x4div,
+  f32x4ge,
+  f32x4mul,
+  f32x4nearest,
+  f32x4one,
+  f32x4pmax,
+  f32x4pmin,
+  f32x4splat,
+  f32x4sub,
+  I32,
+  instantiate,
+  loadAt,
+  op,
+  range,
+  storeAt,
+  V128,
+  v128and,
+  v128zero,
+} from './wasm-assembler';
 
 /**
  * `(x, y, k, stride, bytes, steps, levels, inverse)`: pointers and byte counts into the memory;
@@ -55,112 +78,12 @@ export interface LifShape {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Encoding
-
-function u32(n: number): number[] {
-  const out: number[] = [];
-  let v = n >>> 0;
-  do {
-    let b = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) b |= 0x80;
-    out.push(b);
-  } while (v !== 0);
-  return out;
-}
-
-function i32(n: number): number[] {
-  const out: number[] = [];
-  let v = n | 0;
-  for (;;) {
-    const b = v & 0x7f;
-    v >>= 7;
-    const done = (v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0);
-    out.push(done ? b : b | 0x80);
-    if (done) return out;
-  }
-}
-
-const str = (s: string): number[] => [...u32(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
-const vec = (items: number[][]): number[] => [...u32(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...u32(body.length), ...body];
-
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
-
-/** Opcodes (core and SIMD, the SIMD ones after the 0xfd prefix). */
-const op = {
-  block: [0x02, 0x40],
-  loop: [0x03, 0x40],
-  end: [0x0b],
-  br: (d: number) => [0x0c, ...u32(d)],
-  brIf: (d: number) => [0x0d, ...u32(d)],
-  get: (l: number) => [0x20, ...u32(l)],
-  set: (l: number) => [0x21, ...u32(l)],
-  i32const: (v: number) => [0x41, ...i32(v)],
-  i32add: [0x6a],
-  i32sub: [0x6b],
-  i32shl: [0x74],
-  i32geU: [0x4f],
-  i32geS: [0x4e],
-  f32load: [0x2a, 0x02, 0x00],
-  simd: (code: number) => [0xfd, ...u32(code)],
-};
-const f32x4splat = /* @__PURE__ */ op.simd(0x13);
-const f32x4ge = /* @__PURE__ */ op.simd(0x46);
-const v128and = /* @__PURE__ */ op.simd(0x4e);
-const f32x4nearest = /* @__PURE__ */ op.simd(0x6a);
-const f32x4add = /* @__PURE__ */ op.simd(0xe4);
-const f32x4sub = /* @__PURE__ */ op.simd(0xe5);
-const f32x4mul = /* @__PURE__ */ op.simd(0xe6);
-const f32x4div = /* @__PURE__ */ op.simd(0xe7);
-const f32x4pmin = /* @__PURE__ */ op.simd(0xea);
-const f32x4pmax = /* @__PURE__ */ op.simd(0xeb);
-const v128zero = /* @__PURE__ */ op
-  .simd(0x0c)
-  .concat(new Array<number>(16).fill(0));
-const f32x4one = /* @__PURE__ */ op
-  .simd(0x0c)
-  .concat([0, 0, 0x80, 0x3f, 0, 0, 0x80, 0x3f, 0, 0, 0x80, 0x3f, 0, 0, 0x80, 0x3f]);
-
-/** A function body: its locals (after the parameters) and code. */
-function body(locals: [number, number][], code: number[][]): number[] {
-  const b = [...vec(locals.map(([n, t]) => [...u32(n), t])), ...code.flat(), ...op.end];
-  return [...u32(b.length), ...b];
-}
-
-/** A module that imports memory `env.memory` and exports `f` functions. */
-function module(
-  memory: WebAssembly.Memory,
-  funcs: { params: number[]; body: number[] }[],
-): Uint8Array<ArrayBuffer> {
-  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  // A shared memory must declare a maximum; 65536 pages (4 GiB) accepts any memory.
-  const limits = shared ? [0x03, ...u32(0), ...u32(65536)] : [0x00, ...u32(0)];
-  const types = funcs.map((f) => [0x60, ...vec(f.params.map((p) => [p])), 0x00]);
-  const bytes = [
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec(types)),
-    ...section(2, vec([[...str('env'), ...str('memory'), 0x02, ...limits]])),
-    ...section(3, vec(funcs.map((_, i) => u32(i)))),
-    ...section(7, vec(funcs.map((_, i) => [...str(`f${i}`), 0x00, ...u32(i)]))),
-    ...section(10, vec(funcs.map((f) => f.body))),
-  ];
-  return new Uint8Array(bytes);
-}
-
-// ---------------------------------------------------------------------------------------------
 // NI-LIF
 
 /** Vectors of 4 neurons per loop iteration (independent chains keep the CPU busy). */
 export const SIMD_UNROLL = 4;
 /** Neurons the SIMD loop covers per iteration. */
 export const SIMD_NEURONS = 4 * SIMD_UNROLL;
-
-const loadAt = (off: number) => [...op.simd(0x00), 0x02, ...u32(off)];
-const storeAt = (off: number) => [...op.simd(0x0b), 0x02, ...u32(off)];
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /**
  * params: 0 x, 1 y, 2 k, 3 stride, 4 bytes, 5 steps, 6 levels, 7 inverse (f32)
@@ -324,13 +247,6 @@ export interface WasmSimdKernels {
 }
 
 const perMemory = /* @__PURE__ */ new WeakMap<WebAssembly.Memory, WasmSimdKernels | null>();
-
-function instantiate(memory: WebAssembly.Memory, funcs: { params: number[]; body: number[] }[]) {
-  const bytes = module(memory, funcs);
-  const m = new WebAssembly.Module(bytes);
-  const inst = new WebAssembly.Instance(m, { env: { memory } });
-  return funcs.map((_, i) => inst.exports[`f${i}`] as (...a: number[]) => void);
-}
 
 function create(memory: WebAssembly.Memory): WasmSimdKernels | null {
   try {

@@ -10,8 +10,7 @@
  * The values are the same bits (a copy); string tensors go to the native kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
-
-const BACKEND = 'wasm';
+import { replaceWasmKernel } from './wasm-replace';
 
 /** What these kernels use of the wasm backend (public methods of `BackendWasm`). */
 interface WasmHeapBackend extends tf.KernelBackend {
@@ -20,7 +19,6 @@ interface WasmHeapBackend extends tf.KernelBackend {
 }
 
 const natives = new Map<string, tf.KernelFunc>();
-const replacements = new Map<string, tf.KernelFunc>();
 
 /**
  * Copies the box `begin` + `size` of `src` (shape `shape`, row-major) into `dst`, in runs as long
@@ -117,13 +115,9 @@ function heapUnpack(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.Tens
 }
 
 function replace(kernelName: string, kernelFunc: tf.KernelFunc): boolean {
-  const current = tf.getKernel(kernelName, BACKEND);
-  if (!current || current.kernelFunc === replacements.get(kernelName)) return false;
-  natives.set(kernelName, current.kernelFunc);
-  replacements.set(kernelName, kernelFunc);
-  tf.unregisterKernel(kernelName, BACKEND);
-  tf.registerKernel({ ...current, kernelFunc });
-  return true;
+  const replaced = replaceWasmKernel(kernelName, kernelFunc);
+  if (replaced) natives.set(kernelName, replaced);
+  return replaced !== null;
 }
 
 /**
