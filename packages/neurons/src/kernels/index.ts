@@ -17,7 +17,7 @@ export {
   type NiLifKernelAttrs,
 } from './names';
 export { FUSED_KERNEL_BACKENDS, hasFusedKernel, registerFusedNeuronKernels } from './register';
-export { registerWasmBatchMatMul } from './wasm-batch-matmul';
+export { registerWasmBatchMatMul, setWasmSimdMatMulEnabled } from './wasm-batch-matmul';
 export { registerWasmIdentity } from './wasm-identity';
 export { registerWasmSlice } from './wasm-slice';
 export { registerWasmDepthwise, setWasmDepthwiseEnabled } from './wasm-depthwise';

@@ -101,9 +101,61 @@ export const loadAt = (off: number) => [...op.simd(0x00), 0x02, ...u32(off)];
 export const storeAt = (off: number) => [...op.simd(0x0b), 0x02, ...u32(off)];
 export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
+/** `local += by` on i32 locals (`by`: the instructions that push the increment). */
+export const increment = (local: number, by: number[][]): number[][] => [
+  op.get(local),
+  ...by,
+  op.i32add,
+  op.set(local),
+];
+
+/**
+ * `for (counter = 0; counter < limit; counter += step) { code; next }` on i32 locals (unsigned
+ * compare; `step` pushes the increment, 1 by default).
+ */
+export function countedLoop(
+  counter: number,
+  limit: number,
+  code: number[][],
+  next: number[][] = [],
+  step: number[][] = [op.i32const(1)],
+): number[][] {
+  return [
+    ...[op.i32const(0), op.set(counter), op.block, op.loop],
+    ...[op.get(counter), op.get(limit), op.i32geU, op.brIf(1)],
+    ...code,
+    ...next,
+    ...increment(counter, step),
+    ...[op.br(0), op.end, op.end],
+  ];
+}
+
 export function instantiate(memory: WebAssembly.Memory, funcs: { params: number[]; body: number[] }[]) {
   const bytes = module(memory, funcs);
   const m = new WebAssembly.Module(bytes);
   const inst = new WebAssembly.Instance(m, { env: { memory } });
   return funcs.map((_, i) => inst.exports[`f${i}`] as (...a: number[]) => void);
+}
+
+/**
+ * A function that compiles `funcs()` once per wasm memory and returns their exports in order, or
+ * null where WebAssembly SIMD or importing the memory is not available.
+ */
+export function perMemory<F>(
+  funcs: () => { params: number[]; body: number[] }[],
+): (memory: WebAssembly.Memory | undefined) => F[] | null {
+  const compiled = new WeakMap<WebAssembly.Memory, F[] | null>();
+  return (memory) => {
+    if (!memory || typeof WebAssembly === 'undefined') return null;
+    let fs = compiled.get(memory);
+    if (fs === undefined) {
+      try {
+        fs = instantiate(memory, funcs()) as F[];
+      } catch {
+        fs = null;
+      }
+      compiled.set(memory, fs);
+    }
+    return fs;
+  };
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectNoLeak, testBackend } from '../../../../test-support/helpers';
-import { registerWasmBatchMatMul } from './wasm-batch-matmul';
+import { registerWasmBatchMatMul, setWasmSimdMatMulEnabled } from './wasm-batch-matmul';
 
 /** Deterministic values in [-1, 1). */
 function values(n: number, seed: number): Float32Array {
@@ -58,6 +58,15 @@ const cases: { name: string; a: number[]; b: number[]; tA: boolean; tB: boolean 
   { name: 'both transposed, batched', a: [3, 7, 5], b: [3, 9, 7], tA: true, tB: true },
   { name: 'batched, b broadcast', a: [4, 6, 5], b: [1, 6, 3], tA: true, tB: false },
   { name: 'rank 4 (attention heads)', a: [2, 3, 8, 4], b: [2, 3, 8, 4], tA: false, tB: true },
+  { name: 'q·kv per head (the SIMD kernel)', a: [8, 64, 12], b: [8, 12, 48], tA: false, tB: false },
+  { name: 'kᵀ·v per head (transposed, then SIMD)', a: [8, 64, 16], b: [8, 64, 64], tA: true, tB: false },
+  {
+    name: 'batched, a broadcast, columns not a multiple of 4',
+    a: [1, 9, 7],
+    b: [5, 7, 23],
+    tA: false,
+    tB: false,
+  },
 ];
 
 describe('BatchMatMul with transposed operands', () => {
@@ -84,6 +93,33 @@ describe('BatchMatMul with transposed operands', () => {
       out.dispose();
     });
   }
+
+  it('batches of random shapes: float64 products, and exactly the integer products, with and without the SIMD kernel', async () => {
+    let s = 17;
+    const r = (n: number) => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return s % n;
+    };
+    for (let trial = 0; trial < 40; trial++) {
+      const batch = 2 + r(6);
+      const [m, k, n] = [1 + r(40), 1 + r(40), 1 + r(70)];
+      const aBatch = r(5) === 0 ? 1 : batch;
+      const bBatch = aBatch !== 1 && r(5) === 0 ? 1 : batch;
+      const av = Float32Array.from({ length: aBatch * m * k }, () => r(9) - 4);
+      const bv = Float32Array.from({ length: bBatch * k * n }, () => r(7) - 3);
+      const ref = naiveMatMul(av, [aBatch, m, k], bv, [bBatch, k, n], false, false);
+      for (const simd of [true, false]) {
+        const was = setWasmSimdMatMulEnabled(simd);
+        const out = tf.tidy(() => tf.matMul(tf.tensor(av, [aBatch, m, k]), tf.tensor(bv, [bBatch, k, n])));
+        setWasmSimdMatMulEnabled(was);
+        expect(out.shape).toEqual(ref.shape);
+        expect(Array.from(await out.data()), `[${aBatch},${m},${k}]·[${bBatch},${k},${n}]`).toEqual(
+          Array.from(ref.data),
+        );
+        out.dispose();
+      }
+    }
+  });
 
   it('the gradients of a product (which transpose) match float64, with no tensor or buffer left behind', async () => {
     const x = tf.tensor(values(40 * 16, 3), [40, 16]);

@@ -20,7 +20,9 @@ import {
   f32x4add,
   f32x4mul,
   I32,
-  instantiate,
+  countedLoop,
+  increment,
+  perMemory,
   loadAt,
   op,
   range,
@@ -28,17 +30,10 @@ import {
   V128,
   v128zero,
 } from './wasm-assembler';
+import { heapOffset, type WasmBackend } from './wasm-heap';
 import { replaceWasmKernel } from './wasm-replace';
 
 const KERNEL = 'DepthwiseConv2dNative';
-
-/** The parts of tfjs-backend-wasm's `BackendWasm` this kernel uses. */
-interface WasmBackend extends tf.KernelBackend {
-  wasm: { asm?: { memory?: WebAssembly.Memory } };
-  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): tf.backend_util.TypedArray;
-}
 
 /**
  * `(x, w, y, pixelBytes, coverBytes, kh, kw, rowBytes, colStepBytes, rowStepBytes, oh, ow)`: byte
@@ -78,91 +73,56 @@ function depthwiseBody(unroll: number): number[] {
     12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
   ] as const;
   const ACC = (u: number) => 23 + u;
-  const inc = (l: number, by: number[][]): number[][] => [op.get(l), ...by, op.i32add, op.set(l)];
-  const one = [op.i32const(1)];
+  const taps = countedLoop(
+    I,
+    KH,
+    [
+      ...[op.get(XTAPROW), op.set(XA)],
+      ...countedLoop(
+        J,
+        KW,
+        range(unroll).flatMap((u) => [
+          ...[op.get(ACC(u)), op.get(XA), loadAt(16 * u), op.get(WA), loadAt(16 * u)],
+          ...[f32x4mul, f32x4add, op.set(ACC(u))],
+        ]),
+        [...increment(XA, [op.get(PIXEL)]), ...increment(WA, [op.get(PIXEL)])],
+      ),
+    ],
+    increment(XTAPROW, [op.get(ROW)]),
+  );
+  const channels = countedLoop(
+    CB,
+    COVER,
+    [
+      ...range(unroll).flatMap((u) => [v128zero, op.set(ACC(u))]),
+      ...[op.get(XPIXEL), op.get(CB), op.i32add, op.set(XTAPROW)],
+      ...[op.get(W), op.get(CB), op.i32add, op.set(WA)],
+      ...taps,
+      ...range(unroll).flatMap((u) => [op.get(YA), op.get(CB), op.i32add, op.get(ACC(u)), storeAt(16 * u)]),
+    ],
+    [],
+    [op.i32const(16 * unroll)],
+  );
+  const columns = countedLoop(C, OW, channels, [
+    ...increment(XPIXEL, [op.get(COLSTEP)]),
+    ...increment(YA, [op.get(PIXEL)]),
+  ]);
   return body(
     [
       [11, I32],
       [unroll, V128],
     ],
     [
-      ...[op.get(X), op.set(XROW), op.get(Y), op.set(YA), op.i32const(0), op.set(R)],
-      op.block,
-      op.loop, // output rows
-      ...[op.get(R), op.get(OH), op.i32geU, op.brIf(1)],
-      ...[op.get(XROW), op.set(XPIXEL), op.i32const(0), op.set(C)],
-      op.block,
-      op.loop, // output columns
-      ...[op.get(C), op.get(OW), op.i32geU, op.brIf(1)],
-      ...[op.i32const(0), op.set(CB)],
-      op.block,
-      op.loop, // channel groups
-      ...[op.get(CB), op.get(COVER), op.i32geU, op.brIf(1)],
-      ...range(unroll).flatMap((u) => [v128zero, op.set(ACC(u))]),
-      ...[op.get(XPIXEL), op.get(CB), op.i32add, op.set(XTAPROW)],
-      ...[op.get(W), op.get(CB), op.i32add, op.set(WA), op.i32const(0), op.set(I)],
-      op.block,
-      op.loop, // filter rows
-      ...[op.get(I), op.get(KH), op.i32geU, op.brIf(1)],
-      ...[op.get(XTAPROW), op.set(XA), op.i32const(0), op.set(J)],
-      op.block,
-      op.loop, // filter columns
-      ...[op.get(J), op.get(KW), op.i32geU, op.brIf(1)],
-      ...range(unroll).flatMap((u) => [
-        ...[op.get(ACC(u)), op.get(XA), loadAt(16 * u), op.get(WA), loadAt(16 * u)],
-        ...[f32x4mul, f32x4add, op.set(ACC(u))],
-      ]),
-      ...inc(XA, [op.get(PIXEL)]),
-      ...inc(WA, [op.get(PIXEL)]),
-      ...inc(J, one),
-      op.br(0),
-      op.end,
-      op.end,
-      ...inc(XTAPROW, [op.get(ROW)]),
-      ...inc(I, one),
-      op.br(0),
-      op.end,
-      op.end,
-      ...range(unroll).flatMap((u) => [op.get(YA), op.get(CB), op.i32add, op.get(ACC(u)), storeAt(16 * u)]),
-      ...inc(CB, [op.i32const(16 * unroll)]),
-      op.br(0),
-      op.end,
-      op.end,
-      ...inc(XPIXEL, [op.get(COLSTEP)]),
-      ...inc(YA, [op.get(PIXEL)]),
-      ...inc(C, one),
-      op.br(0),
-      op.end,
-      op.end,
-      ...inc(XROW, [op.get(ROWSTEP)]),
-      ...inc(R, one),
-      op.br(0),
-      op.end,
-      op.end,
+      ...[op.get(X), op.set(XROW), op.get(Y), op.set(YA)],
+      ...countedLoop(R, OH, [op.get(XROW), op.set(XPIXEL), ...columns], increment(XROW, [op.get(ROWSTEP)])),
     ],
   );
 }
 
-const perMemory = /* @__PURE__ */ new WeakMap<WebAssembly.Memory, DepthwiseSimd[] | null>();
-
-/** The functions for {@link UNROLLS} on this memory, or null without WebAssembly SIMD. */
-function functionsFor(memory: WebAssembly.Memory | undefined): DepthwiseSimd[] | null {
-  if (!memory || typeof WebAssembly === 'undefined') return null;
-  let fs = perMemory.get(memory);
-  if (fs === undefined) {
-    try {
-      const params = new Array<number>(12).fill(I32);
-      fs = instantiate(
-        memory,
-        UNROLLS.map((u) => ({ params, body: depthwiseBody(u) })),
-      ) as DepthwiseSimd[];
-    } catch {
-      fs = null;
-    }
-    perMemory.set(memory, fs);
-  }
-  return fs;
-}
+/** The functions for {@link UNROLLS} on a memory, or null without WebAssembly SIMD. */
+const functionsFor = perMemory<DepthwiseSimd>(() =>
+  UNROLLS.map((u) => ({ params: new Array<number>(12).fill(I32), body: depthwiseBody(u) })),
+);
 
 /** The shapes {@link depthwiseLoop} works with: `rows × cols` is the (padded) input's size. */
 interface Geometry {
@@ -281,9 +241,9 @@ function simdDepthwise(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.T
     const unroll = UNROLLS.find((u) => (covered / 4) % u === 0) as (typeof UNROLLS)[number];
     const run = fs[UNROLLS.indexOf(unroll)] as DepthwiseSimd;
     const pixel = 4 * C;
-    const xAt = b.dataIdMap.get(src.dataId).memoryOffset;
-    const wAt = b.dataIdMap.get(filter.dataId).memoryOffset;
-    const yAt = b.dataIdMap.get(out.dataId).memoryOffset;
+    const xAt = heapOffset(b, src);
+    const wAt = heapOffset(b, filter);
+    const yAt = heapOffset(b, out);
     for (let n = 0; n < N; n++) {
       run(
         xAt + n * rows * cols * pixel,

@@ -10,13 +10,8 @@
  * The values are the same bits (a copy); string tensors go to the native kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { WasmBackend } from './wasm-heap';
 import { replaceWasmKernel } from './wasm-replace';
-
-/** What these kernels use of the wasm backend (public methods of `BackendWasm`). */
-interface WasmHeapBackend extends tf.KernelBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray;
-}
 
 const natives = new Map<string, tf.KernelFunc>();
 
@@ -74,7 +69,7 @@ export function copyBox(
 
 /** A new tensor on the heap holding the box `begin` + `size` of `x`. */
 function sliceOnHeap(
-  backend: WasmHeapBackend,
+  backend: WasmBackend,
   x: tf.TensorInfo,
   begin: readonly number[],
   size: number[],
@@ -92,7 +87,7 @@ function heapSlice(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.Tenso
   if (x.dtype === 'string') return (natives.get('Slice') as tf.KernelFunc)(args);
   const { begin, size } = args.attrs as unknown as { begin: number | number[]; size?: number | number[] };
   const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size) as [number[], number[]];
-  return sliceOnHeap(args.backend as WasmHeapBackend, x, b, s, s);
+  return sliceOnHeap(args.backend as WasmBackend, x, b, s, s);
 }
 
 function heapUnpack(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.TensorInfo[] {
@@ -109,7 +104,7 @@ function heapUnpack(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.Tens
   const outs: tf.TensorInfo[] = [];
   for (let i = 0; i < n; i++) {
     begin[axis] = i;
-    outs.push(sliceOnHeap(args.backend as WasmHeapBackend, value, begin, size, [...outShape]));
+    outs.push(sliceOnHeap(args.backend as WasmBackend, value, begin, size, [...outShape]));
   }
   return outs;
 }

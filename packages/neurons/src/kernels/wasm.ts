@@ -7,17 +7,8 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { backendSigmoid, lifAttrs, niLifAttrs, outputOf, stepsAndNeurons } from './kernel-util';
 import { isPowerOfTwo, lifLoop, lifLoopConfig, niLifGradLoop, niLifLoop } from './loops';
 import { LIF_KERNEL, NI_LIF_GRAD_KERNEL, NI_LIF_KERNEL } from './names';
+import { heapOffset as offset, type WasmBackend } from './wasm-heap';
 import { SIMD_NEURONS, wasmSimdKernels } from './wasm-simd';
-
-/** The parts of tfjs-backend-wasm's `BackendWasm` these kernels use. */
-interface WasmBackend extends tf.KernelBackend {
-  wasm: { asm?: { memory?: WebAssembly.Memory } };
-  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): tf.backend_util.TypedArray;
-}
-
-const offset = (b: WasmBackend, t: tf.TensorInfo): number => b.dataIdMap.get(t.dataId).memoryOffset;
 
 function heapF32(b: WasmBackend, t: tf.TensorInfo): Float32Array {
   const a = b.typedArrayFromHeap(t);
