@@ -5,8 +5,8 @@
 # checkpoint committed beside this script (state.safetensors: weights F16, AdamW moments BF16),
 # so a new machine continues where the last one stopped; without one it starts from scratch.
 # Everything is deterministic by the seed: step k always sees the same samples.
-# The learning rate was 5e-4 up to step 1900 and 2e-4 after (run.json's "amendments"; --amend lets a
-# resumed run take the schedule given here). From step 4800 the BatchNorms train in eval mode with
+# The learning rate was 5e-4 up to step 1900, 2e-4 up to step 7750 and 2e-5 after (run.json's
+# "amendments"; --amend lets a resumed run take the schedule given here). From step 4800 the BatchNorms train in eval mode with
 # fixed running statistics (--norm-stats running): with batch statistics the model's boxes came out
 # ~15 % too large when tracking (packages/spiketrack README, "Training as it tracks").
 # WORKERS (default 2) threads share each batch of 8 (spiketrack train --workers): from step 1250 on
@@ -31,6 +31,6 @@ fi
 
 exec node "$cli" train \
   --config '{"base":"tiny_256_t1","resolution":128,"templates":1,"dims":[16,32,64,96],"decoderChannel":64,"backboneNorm":"batch"}' \
-  --batch 8 --lr 2e-4 --encoder-lr-scale 1 --norm-stats running --steps 30000 --steps-per-epoch 1000 --lr-drop-epoch 24 --seed 1 \
+  --batch 8 --lr 2e-5 --encoder-lr-scale 1 --norm-stats running --steps 30000 --steps-per-epoch 1000 --lr-drop-epoch 24 --seed 1 \
   --checkpoint-every 50 --eval-every 250 --eval-sequences 6 --eval-frames 40 \
   --workers "${WORKERS:-2}" --out "$out" --backend wasm "${resume[@]}" "$@"
