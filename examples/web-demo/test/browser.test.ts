@@ -177,9 +177,11 @@ describe.skipIf(skip !== null)('the web demo in Chromium', () => {
         `WebGPU (${done.adapter}) vs Node wasm, IoU per frame: ${c.agreement.map((v) => v.toFixed(4)).join(', ')}; ` +
           `mean IoU with the truth: browser ${c.meanIouBrowser.toFixed(3)}, Node ${c.meanIouNode.toFixed(3)}; ${seconds.toFixed(0)} s`,
       );
-      if (new Set(done.results.map((r) => r.score)).size === 1) {
+      // A trained model's peak score may saturate at the same value on every frame; the boxes
+      // must still move with the target, or the output does not depend on the frame.
+      if (new Set(done.results.map((r) => JSON.stringify(r.box))).size === 1) {
         console.warn(
-          'the model gave the same score on every frame: its output may not depend on the frame, which makes this comparison weak',
+          'the model gave the same box on every frame: its output may not depend on the frame, which makes this comparison weak',
         );
       }
       for (const [i, v] of c.agreement.entries()) expect(v, `frame ${i + 1}`).toBeGreaterThanOrEqual(0.99);
