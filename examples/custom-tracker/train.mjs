@@ -6,7 +6,11 @@
  *
  *   node train.mjs --out runs/custom [--steps 600] [--batch 8] [--lr 5e-4] [--seed 1]
  *                  [--recalibrate-every 0] [--backend wasm|cpu|webgpu|auto] [--config '{"resolution":64}']
- *                  [--workers 1]
+ *                  [--workers 1] [--norm-stats batch|running]
+ *
+ * `--norm-stats running` trains the BatchNorms in eval mode, with their running statistics fixed
+ * (`Trainer({ normStats: 'running' })`): the network then trains exactly as it tracks. Given on a
+ * resumed run, it switches from that step on (recorded in `run.json`).
  *
  * `--workers N` shares each batch between this thread and N − 1 worker threads (data parallel,
  * `createWorkerShards` of `spiketrack/node`): each builds the network through this folder's
@@ -24,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { saveModuleSafetensors } from '@spiketrack/neurons';
 import { readTensorFile, selectBackend, writeSafetensorsFile } from '@spiketrack/neurons/node';
 import * as tf from '@tensorflow/tfjs-core';
-import { syntheticTrainingSequences, Trainer, TrainingSampler } from 'spiketrack';
+import { NORM_STATS_MODES, syntheticTrainingSequences, Trainer, TrainingSampler } from 'spiketrack';
 import { createWorkerShards } from 'spiketrack/node';
 import { CONFIG_METADATA, CustomTracker } from './tracker.mjs';
 
@@ -42,6 +46,7 @@ const { values } = parseArgs({
     config: { type: 'string', default: '{}' },
     'checkpoint-every': { type: 'string', default: '50' },
     workers: { type: 'string', default: '1' },
+    'norm-stats': { type: 'string' },
   },
 });
 if (!values.out) {
@@ -67,9 +72,16 @@ const run = existsSync(runPath)
       lr: Number(values.lr),
       encoderLrScale: Number(values['encoder-lr-scale']),
       recalibrateEvery: Number(values['recalibrate-every']),
+      normStats: values['norm-stats'] ?? 'batch',
       seed,
     };
 if (!existsSync(runPath)) await writeFile(runPath, `${JSON.stringify(run, null, 2)}\n`);
+
+const normStats = values['norm-stats'] ?? run.normStats ?? 'batch';
+if (!NORM_STATS_MODES.includes(normStats)) {
+  console.error(`--norm-stats must be one of ${NORM_STATS_MODES.join(', ')}; got '${normStats}'`);
+  process.exit(2);
+}
 
 const { backend } = await selectBackend(values.backend);
 const model = new CustomTracker(run.config, { seed: run.seed });
@@ -105,6 +117,7 @@ const trainer = new Trainer({
   lr: run.lr,
   encoderLrScale: run.encoderLrScale,
   recalibrateEvery: run.recalibrateEvery ?? 0,
+  normStats,
 });
 console.error(
   `custom tracker ${model.config.name}: R ${resolution}, T ${templates}, ${model.numParameters()} parameters, backend ${backend}, ${workers} thread(s)`,
@@ -118,6 +131,15 @@ if (existsSync(statePath)) {
     tf.dispose([...state.tensors.values()]);
   }
   console.error(`resumed at step ${trainer.step}`);
+  if (normStats !== (run.normStats ?? 'batch')) {
+    run.normStatsChanges = [
+      ...(run.normStatsChanges ?? []),
+      { step: trainer.step, from: run.normStats ?? 'batch', to: normStats },
+    ];
+    console.error(`norm statistics from step ${trainer.step}: ${run.normStats ?? 'batch'} → ${normStats}`);
+    run.normStats = normStats;
+    await writeFile(runPath, `${JSON.stringify(run, null, 2)}\n`);
+  }
 } else {
   // From scratch: set the frozen BatchNorms' statistics from a batch, so that the spiking layers fire.
   const r = await trainer.calibrate();

@@ -73,6 +73,30 @@ describe(`examples/custom-tracker end to end (${backend})`, () => {
     const again = await node('train.mjs', '--out', out, '--steps', '2', '--backend', backend);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('resumed at step 2');
+    // --norm-stats switches a resumed run to eval-mode BatchNorms from its step on, and says so.
+    const bad = await node('train.mjs', '--out', out, '--steps', '3', '--norm-stats', 'frozen');
+    expect([bad.code, bad.stderr]).toEqual([
+      2,
+      expect.stringMatching(/--norm-stats must be one of batch, running; got 'frozen'/),
+    ]);
+    const switched = await node(
+      'train.mjs',
+      '--out',
+      out,
+      '--steps',
+      '3',
+      '--backend',
+      backend,
+      '--norm-stats',
+      'running',
+    );
+    expect(switched.code, switched.stderr).toBe(0);
+    expect(switched.stderr).toContain('norm statistics from step 2: batch → running');
+    const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    expect([run.normStats, run.normStatsChanges]).toEqual([
+      'running',
+      [{ step: 2, from: 'batch', to: 'running' }],
+    ]);
   });
 
   it('spiketrack eval --tracker ./tracker.mjs --checkpoint tracks a synthetic suite with it', async () => {
