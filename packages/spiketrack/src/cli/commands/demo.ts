@@ -22,7 +22,7 @@ motion blur; no download), tracks it, and writes an annotated GIF, the boxes and
 
 It tracks with the NCC baseline (zero-mean normalized cross-correlation, no learning) while the
 bundled SpikeTrack model (${BUNDLED_MODEL.name}, trained on synthetic sequences only) is still in
-training, level with the baseline so far; --tracker spiketrack runs it anyway, and --checkpoint FILE runs
+training, not yet 15 points above the baseline; --tracker spiketrack runs it anyway, and --checkpoint FILE runs
 SpikeTrack with other weights (an official checkpoint, or one you trained).
 
 Writes into --out:
@@ -53,7 +53,7 @@ Exit codes: 0 success, 2 bad input, 1 internal error.
 `;
 
 const BASELINE_NOTE =
-  "tracking with the NCC baseline (zero-mean normalized cross-correlation of the first frame's target; no learning); the bundled SpikeTrack model is still in training, level with this baseline so far (--tracker spiketrack runs it)";
+  "tracking with the NCC baseline (zero-mean normalized cross-correlation of the first frame's target; no learning); the bundled SpikeTrack model is still in training, not yet 15 points above this baseline (--tracker spiketrack runs it)";
 const BUNDLED_NOTE = `tracking with the bundled SpikeTrack model ${BUNDLED_MODEL.name}, trained on synthetic sequences only (on real video, use an official checkpoint)`;
 
 /** What the demo tracks with: one initialization, then one box and score per frame. */
@@ -96,7 +96,7 @@ export const demoCommand: CliCommand = {
     const gifScale = intOption(values, 'gif-scale', 2, { min: 1, max: Math.min(width, height) - 1 });
 
     const checkpoint = typeof values.checkpoint === 'string' ? values.checkpoint : undefined;
-    // NCC by default until the bundled model passes its acceptance (15 points above the baseline; level so far)
+    // NCC by default until the bundled model passes its acceptance (15 points above the baseline)
     const kind =
       values.tracker === undefined
         ? checkpoint === undefined
