@@ -112,7 +112,9 @@ describe.skipIf(testBackend() !== 'cpu')('spiketrack demo', () => {
     ]);
     expect(new GifReader(readFileSync(join(out, 'demo.gif'))).width).toBe(64);
     // without --tracker or --checkpoint: the NCC baseline, while the bundled model is in training
-    expect(run.stderr).toMatch(/tracking with the NCC baseline.*still in training, not yet 15 points above this baseline/);
+    expect(run.stderr).toMatch(
+      /tracking with the NCC baseline.*still in training, not yet 15 points above this baseline/,
+    );
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).tracker).toBe('ncc');
   });
 
