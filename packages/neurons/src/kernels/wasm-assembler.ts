@@ -101,6 +101,12 @@ export const loadAt = (off: number) => [...op.simd(0x00), 0x02, ...u32(off)];
 export const storeAt = (off: number) => [...op.simd(0x0b), 0x02, ...u32(off)];
 export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
+/** Groups of 4 lanes a kernel keeps in registers at once; one function is compiled per entry. */
+export const UNROLLS = [4, 3, 2, 1] as const;
+
+/** Index in {@link UNROLLS} of the largest unroll that divides `vectors` (groups of 4 lanes). */
+export const unrollFor = (vectors: number): number => UNROLLS.findIndex((u) => vectors % u === 0);
+
 /** `local += by` on i32 locals (`by`: the instructions that push the increment). */
 export const increment = (local: number, by: number[][]): number[][] => [
   op.get(local),

@@ -27,6 +27,8 @@ import {
   op,
   range,
   storeAt,
+  UNROLLS,
+  unrollFor,
   V128,
   v128zero,
 } from './wasm-assembler';
@@ -56,9 +58,6 @@ type DepthwiseSimd = (
   oh: number,
   ow: number,
 ) => void;
-
-/** Channel groups of 4 kept in registers at once (the function for U runs when 4U divides the channels it covers). */
-const UNROLLS = [4, 3, 2, 1] as const;
 
 /**
  * params: 0 x, 1 w, 2 y, 3 pixelBytes, 4 coverBytes, 5 kh, 6 kw, 7 rowBytes, 8 colStep, 9 rowStep,
@@ -238,8 +237,7 @@ function simdDepthwise(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.T
   const geometry = { N, C, rows, cols, OH, OW, sh, sw, KH, KW };
   const covered = C - (C % 4);
   if (covered > 0) {
-    const unroll = UNROLLS.find((u) => (covered / 4) % u === 0) as (typeof UNROLLS)[number];
-    const run = fs[UNROLLS.indexOf(unroll)] as DepthwiseSimd;
+    const run = fs[unrollFor(covered / 4)] as DepthwiseSimd;
     const pixel = 4 * C;
     const xAt = heapOffset(b, src);
     const wAt = heapOffset(b, filter);

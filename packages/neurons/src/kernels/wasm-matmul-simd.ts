@@ -22,6 +22,8 @@ import {
   op,
   range,
   storeAt,
+  UNROLLS,
+  unrollFor,
   V128,
   v128zero,
 } from './wasm-assembler';
@@ -38,9 +40,6 @@ type MatMulSimd = (
   cover: number,
   rowA: number,
 ) => void;
-
-/** Column groups of 4 kept in registers at once (the function for U runs when 4U divides the covered columns). */
-const UNROLLS = [4, 3, 2, 1] as const;
 
 /**
  * params: 0 a, 1 b, 2 y, 3 m, 4 k, 5 rowB, 6 cover, 7 rowA; locals: 8 r, 9 nb, 10 j, 11 aa, 12 ba,
@@ -149,8 +148,7 @@ export function simdBatchMatMul(
   const strideA = batchA === 1 ? 0 : m * k;
   const strideB = batchB === 1 ? 0 : k * n;
   if (covered > 0) {
-    const unroll = UNROLLS.find((u) => (covered / 4) % u === 0) as (typeof UNROLLS)[number];
-    const run = fs[UNROLLS.indexOf(unroll)] as MatMulSimd;
+    const run = fs[unrollFor(covered / 4)] as MatMulSimd;
     const aAt = heapOffset(be, a);
     const bAt = heapOffset(be, b);
     const yAt = heapOffset(be, out);
