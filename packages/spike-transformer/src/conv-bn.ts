@@ -7,7 +7,7 @@ import {
   conv2dNhwc,
   FrozenBatchNorm1d,
   FrozenBatchNorm2d,
-  foldBatchNorm,
+  FoldedWeightsCache,
   ILIF,
   LIF,
   NILIF,
@@ -179,6 +179,8 @@ export class ConvBn extends Sequential {
   readonly conv: Conv2d;
   /** The normalization (child `1`). */
   readonly norm: FrozenBatchNorm2d | BatchNorm2d;
+  /** The eval-mode weights with the norm folded in. */
+  private readonly folded = new FoldedWeightsCache();
 
   constructor(inChannels: number, outChannels: number, opts: ConvBnOptions = {}) {
     const conv = new Conv2d({
@@ -198,9 +200,11 @@ export class ConvBn extends Sequential {
   }
 
   /**
-   * In eval mode the norm is folded into the conv (`W·scale`, `b·scale + shift`, computed per call
-   * from the current weights, so gradients still reach them): one convolution over the
-   * activations instead of a convolution, a multiply and an add. With the reference's exact
+   * In eval mode the norm is folded into the conv (`W·scale`, `b·scale + shift`): one convolution
+   * over the activations instead of a convolution, a multiply and an add. The folded weights are
+   * kept while the weights and the norm's constants stay the same tensors (so the backend sees the
+   * same filter every frame); under a gradient tape they are computed per call, so that gradients
+   * still reach the weights. With the reference's exact
    * fixtures the result is bit-identical (the products are exact); elsewhere it differs by float32
    * rounding. In training mode, or while the children have forward hooks to feed, it runs them one
    * by one.
@@ -216,7 +220,22 @@ export class ConvBn extends Sequential {
     ) {
       return super.forward(x);
     }
-    const { weight, bias } = foldBatchNorm(this.conv, this.norm);
+    const { weight, bias } = this.folded.get(this.conv, this.norm);
     return conv2dNhwc(x, weight, { ...this.conv.functionalOptions(), bias });
+  }
+
+  protected override onModeChange(): void {
+    if (this.training) this.folded.clear();
+    super.onModeChange();
+  }
+
+  protected override onStateLoaded(): void {
+    this.folded.clear();
+    super.onStateLoaded();
+  }
+
+  protected override onDispose(): void {
+    this.folded.clear();
+    super.onDispose();
   }
 }

@@ -20,11 +20,18 @@ it('README example: a SpikeTrack checkpoint’s backbone, loaded and run', async
   backbone.eval();
   await refreshExactConstants(backbone);
 
+  const run = () => {
+    const search = tf.randomNormal([1, 1, 256, 256, 3]);
+    const features = backbone.apply(search, 'search');
+    expect(features.shape).toEqual([1, 1, 16, 16, 128]);
+    tf.dispose([search, features]);
+  };
+  // the first call keeps the folded conv + BN weights (ConvBn's cache); later calls add nothing
+  const loaded = tf.memory().numTensors;
+  run();
   const before = tf.memory().numTensors;
-  const search = tf.randomNormal([1, 1, 256, 256, 3]);
-  const features = backbone.apply(search, 'search');
-  expect(features.shape).toEqual([1, 1, 16, 16, 128]);
-  tf.dispose([search, features]);
+  run();
   expect(tf.memory().numTensors).toBe(before);
   backbone.dispose();
+  expect(tf.memory().numTensors).toBeLessThan(loaded);
 });

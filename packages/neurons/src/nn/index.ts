@@ -21,6 +21,7 @@ export {
   calibrateFrozenNorms,
 } from './calibrate-norms';
 export { Identity, ModuleList, Sequential, type TensorModule } from './containers';
+export { FoldedWeightsCache } from './folded-weights-cache';
 export {
   Conv1d,
   type Conv1dOptions,
