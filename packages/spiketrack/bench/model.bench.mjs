@@ -11,8 +11,9 @@
 // package (dist/).
 //
 // node bench/model.bench.mjs <backend> <config> [--no-count]
+// <backend>: wasm, wasm-2t (wasm with two-thread convolutions), cpu, webgpu, tensorflow
 import { countOps } from '@spiketrack/energy';
-import { selectBackend } from '@spiketrack/neurons/node';
+import { enableWasmConvThreads, selectBackend } from '@spiketrack/neurons/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { SpikeTrackModel } from 'spiketrack';
 
@@ -27,7 +28,10 @@ const VERY_HEAVY_MS = 15000;
 const MAX_RUNS = 15;
 
 try {
-  await selectBackend(backend);
+  // wasm-2t: wasm with its large convolutions split between two threads (enableWasmConvThreads)
+  await selectBackend(backend === 'wasm-2t' ? 'wasm' : backend);
+  if (backend === 'wasm-2t' && !(await enableWasmConvThreads()))
+    throw new Error('conv threads did not start');
 } catch (e) {
   console.log(`unavailable: ${e.message.split('\n')[0]}`);
   process.exit(0);

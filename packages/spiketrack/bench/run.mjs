@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // `npm run bench` for spiketrack: the model's latency and memory per backend and configuration
-// (wasm: every configuration; cpu and the others: tiny only), each case in its own process (see
+// (wasm, and wasm-2t, wasm with its large convolutions on two threads: every configuration; cpu and
+// the others: tiny only), each case in its own process (see
 // bench/model.bench.mjs), against the PyTorch reference on the same kind of machine. Prints the
 // tables and writes bench/results/model.json at the repository root.
 //
-//   npm run bench                      # everything (about 10 min on 2 cores)
+//   npm run bench                      # everything (about 15 min on 2 cores)
 //   npm run bench -- tiny_256_t1       # some configurations only
 //   SPIKETRACK_BENCH_BACKENDS=wasm npm run bench
 import { spawnSync } from 'node:child_process';
@@ -16,7 +17,7 @@ import { FRAME_TARGET_RATIO, PYTORCH_REFERENCE } from './reference.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const resultsDir = join(here, '..', '..', '..', 'bench', 'results');
-const backends = (process.env.SPIKETRACK_BENCH_BACKENDS ?? 'wasm,cpu').split(',').filter(Boolean);
+const backends = (process.env.SPIKETRACK_BENCH_BACKENDS ?? 'wasm,wasm-2t,cpu').split(',').filter(Boolean);
 const ALL = Object.keys(PYTORCH_REFERENCE);
 const TINY = ALL.filter((c) => c.startsWith('tiny_'));
 const only = process.argv.slice(2);
@@ -42,7 +43,7 @@ const macsByConfig = new Map();
 const results = [];
 
 for (const backend of backends) {
-  const configs = pick(backend === 'wasm' ? ALL : TINY);
+  const configs = pick(backend.startsWith('wasm') ? ALL : TINY);
   if (configs.length === 0) continue;
   console.log(`\n== ${backend}`);
   const rows = [];
@@ -85,7 +86,7 @@ for (const backend of backends) {
       fractionOfConvPeak: gflops === null ? null : gflops / res.convPeak.gflops,
       // The frame if every dense MAC ran at the conv peak: the limit of this backend on this machine.
       frameAtConvPeakMs: macs === null ? null : ((2 * macs) / (res.convPeak.gflops * 1e9)) * 1000,
-      meetsFrameTarget: backend === 'wasm' ? frameS / ref.frameS <= FRAME_TARGET_RATIO : null,
+      meetsFrameTarget: backend.startsWith('wasm') ? frameS / ref.frameS <= FRAME_TARGET_RATIO : null,
     };
     results.push({ ...res, derived, loadavg1AtStart: load1, wallS: (Date.now() - t0) / 1000 });
     rows.push({
