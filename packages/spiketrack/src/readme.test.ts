@@ -18,7 +18,9 @@ it.skipIf(tf.getBackend() !== 'wasm')(
       const cache = model.encodeTemplates(templates);
       const out = model.trackFrame(search!, cache);
       const hann = hann2d(R / 16);
-      const { boxes, scores } = tf.tidy(() => calBbox(tf.mul(out.scoreMap, hann), out.sizeMap, out.offsetMap));
+      const { boxes, scores } = tf.tidy(() =>
+        calBbox(tf.mul(out.scoreMap, hann), out.sizeMap, out.offsetMap),
+      );
       const b = await boxes.data();
       const s = await scores.data();
       expect(b).toHaveLength(4);
