@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import { ConfigError } from '@spiketrack/neurons';
 import { describe, expect, it } from 'vitest';
 import { testBackend } from '../../../../test-support/helpers';
+import type { PixelRegion } from './pixel-region';
 import { coverLevel, SyntheticSequence, type SyntheticSequenceOptions } from './sequence';
+import { syntheticSuiteSequences } from './suite';
 
 const small: SyntheticSequenceOptions = { seed: 5, width: 96, height: 72, frames: 12 };
 
@@ -159,6 +162,98 @@ describe.skipIf(testBackend() !== 'cpu')('SyntheticSequence', () => {
     let differ = 0;
     for (let i = 0; i < none.image.data.length; i++) if (none.image.data[i] !== two.image.data[i]) differ++;
     expect(differ).toBeGreaterThan(100);
+  });
+
+  it('renders synthetic-v1 exactly as generator version 1 always did', () => {
+    // SHA-256 of frames 0 and 60 of sequences 2, 10, 23 and 24 (occlusion, distractors, motion blur,
+    // illumination), rendered before frames could be rendered by region.
+    const options = syntheticSuiteSequences();
+    const hash = createHash('sha256');
+    for (const i of [1, 9, 22, 23]) {
+      const seq = new SyntheticSequence(options[i]!);
+      for (const f of [0, 60]) hash.update(seq.frame(f).image.data);
+    }
+    expect(hash.digest('hex')).toBe('4b9e6761d0582d358e95459029023215c43c4ab5590f6326ebb1565ac9f61a1d');
+  });
+
+  it('renders any region exactly as the whole frame there, and nothing outside it', () => {
+    const scenes: SyntheticSequenceOptions[] = [
+      { seed: 21, width: 160, height: 120, frames: 30, distractors: 2, occlusions: 1, speed: 0.05 },
+      { seed: 22, width: 97, height: 75, frames: 30, distractors: 1, occlusions: 2, motionBlur: false },
+      { seed: 23, width: 128, height: 96, frames: 30, distractors: 0, occlusions: 1, noise: 0 },
+    ];
+    for (const options of scenes) {
+      const seq = new SyntheticSequence(options);
+      const W = seq.width;
+      const H = seq.height;
+      for (const f of [0, 13, 29]) {
+        const [bx, by, bw, bh] = seq.groundTruth(f);
+        const regions: PixelRegion[] = [
+          {
+            x0: Math.floor(bx) - 5,
+            y0: Math.floor(by) - 3,
+            x1: Math.ceil(bx + bw) + 4,
+            y1: Math.ceil(by + bh) + 6,
+          },
+          { x0: -20, y0: -7, x1: 33, y1: 41 }, // over the top-left corner
+          { x0: W - 40, y0: H - 30, x1: W + 15, y1: H + 9 }, // over the bottom-right corner
+          { x0: 0, y0: 10, x1: W, y1: 11 }, // one row, border to border
+          { x0: 31, y0: 31, x1: 65, y1: 33 }, // across tile edges
+          { x0: 20, y0: 20, x1: 20, y1: 40 }, // empty
+        ];
+        const whole = seq.frame(f).image.data;
+        // A fresh generator per region: its background is shaded for that region alone.
+        for (const r of regions) {
+          const part = new SyntheticSequence(options).renderRegion(f, r);
+          expect([part.width, part.height, part.data.length]).toEqual([W, H, W * H * 3]);
+          let inside = 0;
+          for (let y = 0; y < H; y++) {
+            for (let x = 0; x < W; x++) {
+              const i = (y * W + x) * 3;
+              const isInside = x >= r.x0 && x < r.x1 && y >= r.y0 && y < r.y1;
+              const got = [part.data[i], part.data[i + 1], part.data[i + 2]];
+              const want = isInside ? [whole[i], whole[i + 1], whole[i + 2]] : [0, 0, 0];
+              if (isInside) inside++;
+              if (got.some((v, c) => v !== want[c])) {
+                expect(
+                  got,
+                  `${options.seed}, frame ${f}, region ${JSON.stringify(r)}, pixel ${x},${y}`,
+                ).toEqual(want);
+              }
+            }
+          }
+          expect(inside).toBe(
+            Math.max(0, Math.min(r.x1, W) - Math.max(r.x0, 0)) *
+              Math.max(0, Math.min(r.y1, H) - Math.max(r.y0, 0)),
+          );
+        }
+      }
+    }
+  });
+
+  it('reports visibility without rendering, exactly as the rendered frame does', () => {
+    const seq = new SyntheticSequence({ seed: 11, width: 128, height: 96, frames: 40, occlusions: 2 });
+    for (let i = 0; i < seq.length; i++) {
+      const { visibleRatio, cover, absent } = seq.frame(i);
+      expect(seq.visibility(i), `frame ${i}`).toEqual({ visibleRatio, cover, absent });
+    }
+    expect(() => seq.visibility(40)).toThrow(RangeError);
+    // synthetic-v1: partial occlusions as generator version 1 rendered them (frame, ratio, cover).
+    const v1 = syntheticSuiteSequences();
+    const pinned: [number, number, number, number][] = [
+      // [sequence, frame, visible ratio, cover]
+      [1, 64, 0.8976496552356799, 6],
+      [1, 71, 0.7670795769453128, 6],
+      [9, 39, 0.9755158395483735, 7],
+      [9, 46, 0.6540108653746736, 5],
+      [9, 95, 0.7335437353232935, 5],
+      [23, 50, 0.9971030959035452, 7],
+      [23, 71, 0.5483379075928447, 4],
+      [23, 116, 0.9893970406089243, 7],
+    ];
+    for (const [i, f, visibleRatio, cover] of pinned) {
+      expect(new SyntheticSequence(v1[i]!).visibility(f)).toEqual({ visibleRatio, cover, absent: false });
+    }
   });
 
   it('rejects bad options with a ConfigError naming each one', () => {

@@ -5,9 +5,11 @@
  * is rendered on demand as an RGB `Uint8Array` with its ground-truth box, from the seed alone.
  */
 import { ConfigError } from '@spiketrack/neurons';
+import { BackgroundTiles } from './background';
 import { KnotCurve, randomWalkKnots } from './curve';
+import { clipRegion, fullRegion, type PixelRegion } from './pixel-region';
 import { deriveSeed, hash32, Prng } from './prng';
-import { backgroundTexture, objectTexture, sampleTexture, similarTexture, type Texture } from './texture';
+import { objectTexture, sampleTexture, similarTexture, type Texture } from './texture';
 import type { RgbImage } from '../frames/rgb-image';
 import type { Box } from '../tracker/box';
 
@@ -49,17 +51,8 @@ export interface SyntheticSequenceOptions {
 /** The options with every default filled in. */
 export type ResolvedSyntheticOptions = Required<SyntheticSequenceOptions>;
 
-/** One rendered frame and its ground truth. */
-export interface SyntheticFrame {
-  /** 0-based frame index. */
-  readonly index: number;
-  /** The frame: 8-bit RGB, HWC. */
-  readonly image: RgbImage;
-  /**
-   * The target's full extent `[x, y, w, h]` (also where it is occluded), in continuous pixel
-   * coordinates: pixel i covers [i, i + 1).
-   */
-  readonly box: Box;
+/** How much of the target a frame shows. */
+export interface SyntheticVisibility {
   /** The fraction of the target's area that is visible (0 … 1). */
   readonly visibleRatio: number;
   /**
@@ -71,6 +64,19 @@ export interface SyntheticFrame {
   readonly absent: boolean;
 }
 
+/** One rendered frame and its ground truth. */
+export interface SyntheticFrame extends SyntheticVisibility {
+  /** 0-based frame index. */
+  readonly index: number;
+  /** The frame: 8-bit RGB, HWC. */
+  readonly image: RgbImage;
+  /**
+   * The target's full extent `[x, y, w, h]` (also where it is occluded), in continuous pixel
+   * coordinates: pixel i covers [i, i + 1).
+   */
+  readonly box: Box;
+}
+
 /** A rectangle whose centre and size follow smooth curves over time. */
 interface Mover {
   readonly cx: (t: number) => number;
@@ -78,6 +84,33 @@ interface Mover {
   readonly w: (t: number) => number;
   readonly h: (t: number) => number;
   readonly texture: Texture;
+}
+
+/**
+ * Where a mover is during a frame's exposure: `samples` rectangles `[l, top, w, h]` (flattened)
+ * along its motion, and the pixels they touch.
+ */
+interface Exposure {
+  readonly samples: number;
+  readonly rects: readonly number[];
+  readonly region: PixelRegion;
+}
+
+/**
+ * `Math.round(v)` clamped to 0 … 255 (and 0 for NaN), exactly: for v ≥ 0.5, `v + 0.5` rounds to a
+ * double with the same floor (it is exact unless it reaches the next power of two, which is then an
+ * integer that the sum exceeds by less than 0.5), and below 0.5 the result is 0 either way. Faster
+ * than `Math.round`, whose rounding branch the CPU cannot predict on noisy values.
+ */
+function toByte(v: number): number {
+  if (!(v >= 0.5)) return 0;
+  const r = Math.floor(v + 0.5);
+  return r > 255 ? 255 : r;
+}
+
+/** Coverage of the pixel centred at (px, py) by a rectangle, with a one-pixel linear ramp at the edges. */
+function rectCoverage(l: number, top: number, w: number, h: number, px: number, py: number): number {
+  return Math.min(px - l + 0.5, l + w - px + 0.5, py - top + 0.5, top + h - py + 0.5, 1);
 }
 
 const KNOT_SPACING = 15;
@@ -146,7 +179,7 @@ export class SyntheticSequence implements Iterable<SyntheticFrame> {
   readonly height: number;
   /** Number of frames. */
   readonly length: number;
-  private readonly background: Texture;
+  private readonly background: BackgroundTiles;
   private readonly target: Mover;
   private readonly distractors: Mover[];
   private readonly occluders: Mover[];
@@ -165,7 +198,7 @@ export class SyntheticSequence implements Iterable<SyntheticFrame> {
     const W = o.width;
     const H = o.height;
     const minSide = Math.min(W, H);
-    this.background = backgroundTexture(root.fork(1), W, H);
+    this.background = new BackgroundTiles(root.fork(1), W, H);
     this.noiseSeed = deriveSeed(o.seed, 2);
     const knots = Math.ceil(Math.max(o.frames - 1, 1) / KNOT_SPACING) + 1;
 
@@ -330,43 +363,63 @@ export class SyntheticSequence implements Iterable<SyntheticFrame> {
   /** Renders frame `index` (0-based). */
   frame(index: number): SyntheticFrame {
     this.checkIndex(index);
-    const W = this.width;
-    const H = this.height;
-    const color = new Float32Array(this.background.data);
-    const alpha = new Float32Array(W * H);
-    for (const d of this.distractors) this.render(d, index, color, alpha);
-    const region = this.render(this.target, index, color, alpha);
-    // The target's own coverage per pixel, then what the occluders leave of it.
-    const visible = new Float32Array(W * H);
+    return {
+      index,
+      image: this.renderRegion(index, fullRegion(this.width, this.height)),
+      box: this.groundTruth(index),
+      ...this.visibility(index),
+    };
+  }
+
+  /**
+   * The visibility of frame `index`'s target, exactly as {@link SyntheticSequence.frame} reports
+   * it, from the coverage of the target and the occluders alone (cheap: no colour is rendered).
+   */
+  visibility(index: number): SyntheticVisibility {
+    this.checkIndex(index);
+    const target = this.exposure(this.target, index);
+    const { x0, y0, x1, y1 } = target.region;
+    const rw = Math.max(0, x1 - x0);
+    // The target's own coverage per pixel (rounded to float32, as frames stored it), then what the
+    // occluders leave of it.
+    const visible = new Float32Array(rw * Math.max(0, y1 - y0));
     let area = 0;
-    for (let y = region.y0; y < region.y1; y++) {
-      for (let x = region.x0; x < region.x1; x++) {
-        const a = alpha[y * W + x] as number;
-        visible[y * W + x] = a;
-        area += a;
+    for (let y = y0; y < y1; y++) {
+      for (let x = x0; x < x1; x++) {
+        const j = (y - y0) * rw + (x - x0);
+        visible[j] = this.coverage(target, x, y);
+        area += visible[j] as number;
       }
     }
     for (const occ of this.occluders) {
-      const r = this.render(occ, index, color, alpha);
-      for (let y = Math.max(r.y0, region.y0); y < Math.min(r.y1, region.y1); y++) {
-        for (let x = Math.max(r.x0, region.x0); x < Math.min(r.x1, region.x1); x++) {
-          visible[y * W + x] = (visible[y * W + x] as number) * (1 - (alpha[y * W + x] as number));
+      const e = this.exposure(occ, index);
+      for (let y = Math.max(e.region.y0, y0); y < Math.min(e.region.y1, y1); y++) {
+        for (let x = Math.max(e.region.x0, x0); x < Math.min(e.region.x1, x1); x++) {
+          const j = (y - y0) * rw + (x - x0);
+          visible[j] = (visible[j] as number) * (1 - Math.fround(this.coverage(e, x, y)));
         }
       }
     }
     let seen = 0;
-    for (let y = region.y0; y < region.y1; y++) {
-      for (let x = region.x0; x < region.x1; x++) seen += visible[y * W + x] as number;
-    }
+    for (let j = 0; j < visible.length; j++) seen += visible[j] as number;
     const visibleRatio = area > 0 ? Math.min(1, seen / area) : 0;
-    return {
-      index,
-      image: { data: this.finish(color, index), width: W, height: H },
-      box: this.groundTruth(index),
-      visibleRatio,
-      cover: coverLevel(visibleRatio),
-      absent: visibleRatio <= 1e-6,
-    };
+    return { visibleRatio, cover: coverLevel(visibleRatio), absent: visibleRatio <= 1e-6 };
+  }
+
+  /**
+   * Renders only `region` of frame `index`: a whole-frame image whose pixels inside the region
+   * (clipped to the frame) are those of {@link SyntheticSequence.frame}, bit for bit, and 0 outside.
+   * Costs about the region's area instead of the frame's.
+   */
+  renderRegion(index: number, region: PixelRegion): RgbImage {
+    this.checkIndex(index);
+    const area = clipRegion(region, this.width, this.height);
+    const color = new Float32Array((area.x1 - area.x0) * (area.y1 - area.y0) * 3);
+    this.background.read(area, color);
+    for (const d of this.distractors) this.render(d, index, color, area);
+    this.render(this.target, index, color, area);
+    for (const occ of this.occluders) this.render(occ, index, color, area);
+    return { data: this.finish(color, index, area), width: this.width, height: this.height };
   }
 
   /** Renders the frames in order, one at a time (nothing is kept). */
@@ -381,13 +434,10 @@ export class SyntheticSequence implements Iterable<SyntheticFrame> {
   }
 
   /**
-   * Composites one mover at frame t over `color`, averaging over its motion during the exposure
-   * (half a frame before to half a frame after) when motion blur is on. Writes each pixel's
-   * coverage into `alpha` over the returned region (pixel ranges, end exclusive).
+   * Where mover `m` is during frame t's exposure: half a frame before to half a frame after when
+   * motion blur is on (one sample per pixel of motion, at most {@link BLUR_MAX_SAMPLES}), else at t.
    */
-  private render(m: Mover, t: number, color: Float32Array, alpha: Float32Array) {
-    const W = this.width;
-    const H = this.height;
+  private exposure(m: Mover, t: number): Exposure {
     let samples = 1;
     if (this.options.motionBlur) {
       const dx = m.cx(t + 0.5) - m.cx(t - 0.5);
@@ -414,13 +464,44 @@ export class SyntheticSequence implements Iterable<SyntheticFrame> {
     const region = {
       x0: Math.max(0, Math.floor(x0)),
       y0: Math.max(0, Math.floor(y0)),
-      x1: Math.min(W, Math.ceil(x1)),
-      y1: Math.min(H, Math.ceil(y1)),
+      x1: Math.min(this.width, Math.ceil(x1)),
+      y1: Math.min(this.height, Math.ceil(y1)),
     };
+    return { samples, rects, region };
+  }
+
+  /** The mean coverage of pixel (x, y) over an exposure's samples (0 … 1). */
+  private coverage(e: Exposure, x: number, y: number): number {
+    const px = x + 0.5;
+    const py = y + 0.5;
+    let a = 0;
+    for (let k = 0; k < e.samples; k++) {
+      const r = e.rects;
+      const cov = rectCoverage(
+        r[4 * k] as number,
+        r[4 * k + 1] as number,
+        r[4 * k + 2] as number,
+        r[4 * k + 3] as number,
+        px,
+        py,
+      );
+      if (cov <= 0) continue;
+      a += cov;
+    }
+    return a / e.samples;
+  }
+
+  /**
+   * Composites mover `m` at frame t over `color`, which holds the pixels of `area` (RGB, HWC,
+   * `x1 − x0` per row), averaging each pixel over the exposure's samples (motion blur).
+   */
+  private render(m: Mover, t: number, color: Float32Array, area: PixelRegion): void {
+    const { samples, rects, region } = this.exposure(m, t);
+    const aw = area.x1 - area.x0;
     const texel = new Float32Array(3);
-    for (let y = region.y0; y < region.y1; y++) {
+    for (let y = Math.max(region.y0, area.y0); y < Math.min(region.y1, area.y1); y++) {
       const py = y + 0.5;
-      for (let x = region.x0; x < region.x1; x++) {
+      for (let x = Math.max(region.x0, area.x0); x < Math.min(region.x1, area.x1); x++) {
         const px = x + 0.5;
         let a = 0;
         let r = 0;
@@ -431,8 +512,7 @@ export class SyntheticSequence implements Iterable<SyntheticFrame> {
           const top = rects[4 * k + 1] as number;
           const w = rects[4 * k + 2] as number;
           const h = rects[4 * k + 3] as number;
-          // Coverage of the pixel by the rectangle, with a one-pixel linear ramp at the edges.
-          const cov = Math.min(px - l + 0.5, l + w - px + 0.5, py - top + 0.5, top + h - py + 0.5, 1);
+          const cov = rectCoverage(l, top, w, h, px, py);
           if (cov <= 0) continue;
           sampleTexture(m.texture, (px - l) / w, (py - top) / h, texel);
           a += cov;
@@ -440,21 +520,22 @@ export class SyntheticSequence implements Iterable<SyntheticFrame> {
           g += cov * (texel[1] as number);
           b += cov * (texel[2] as number);
         }
-        const i = y * W + x;
         a /= samples;
-        alpha[i] = a;
         if (a === 0) continue;
+        const i = (y - area.y0) * aw + (x - area.x0);
         const keep = 1 - a;
         color[3 * i] = (color[3 * i] as number) * keep + r / samples;
         color[3 * i + 1] = (color[3 * i + 1] as number) * keep + g / samples;
         color[3 * i + 2] = (color[3 * i + 2] as number) * keep + b / samples;
       }
     }
-    return region;
   }
 
-  /** Lighting, sensor noise, and rounding to 8 bits. */
-  private finish(color: Float32Array, t: number): Uint8Array {
+  /**
+   * Lighting, sensor noise, and rounding to 8 bits, of the pixels of `area` (`color` holds them,
+   * `x1 − x0` per row): a whole-frame image, 0 outside the area.
+   */
+  private finish(color: Float32Array, t: number, area: PixelRegion): Uint8Array {
     const W = this.width;
     const H = this.height;
     const out = new Uint8Array(W * H * 3);
@@ -464,16 +545,17 @@ export class SyntheticSequence implements Iterable<SyntheticFrame> {
     // A uniform noise of standard deviation σ spans ±σ·√3; 10 bits per channel from one hash.
     const amp = (this.options.noise * 1.7320508075688772 * 2) / 1023;
     const base = deriveSeed(this.noiseSeed, t);
-    for (let y = 0; y < H; y++) {
+    const aw = area.x1 - area.x0;
+    for (let y = area.y0; y < area.y1; y++) {
       const rowLight = 1 + gy * (y / H - 0.5);
-      for (let x = 0; x < W; x++) {
+      for (let x = area.x0; x < area.x1; x++) {
         const light = gain * (rowLight + gx * (x / W - 0.5));
         const i = y * W + x;
+        const j = (y - area.y0) * aw + (x - area.x0);
         const h = amp > 0 ? hash32((base + i) | 0) : 0;
         for (let c = 0; c < 3; c++) {
           const n = amp > 0 ? (((h >>> (10 * c)) & 1023) - 511.5) * amp : 0;
-          const v = Math.round((color[3 * i + c] as number) * light + n);
-          out[3 * i + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+          out[3 * i + c] = toByte((color[3 * j + c] as number) * light + n);
         }
       }
     }

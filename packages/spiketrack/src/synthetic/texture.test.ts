@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { testBackend } from '../../../../test-support/helpers';
 import { Prng } from './prng';
-import { fbm, objectTexture, sampleTexture, similarTexture, type Texture } from './texture';
+import { createHash } from 'node:crypto';
+import {
+  fbm,
+  fbmIn,
+  fbmLattices,
+  noiseLattice,
+  objectTexture,
+  sampleTexture,
+  similarTexture,
+  type Texture,
+  valueNoise,
+  valueNoiseIn,
+} from './texture';
 
 /** Pearson correlation of two textures' values. */
 function correlation(a: Texture, b: Texture): number {
@@ -33,6 +45,37 @@ describe.skipIf(testBackend() !== 'cpu')('textures', () => {
     expect(Math.min(...f)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...f)).toBeLessThanOrEqual(1);
     expect(Math.max(...f) - Math.min(...f)).toBeGreaterThan(0.2);
+  });
+
+  it('evaluates any region of a noise exactly as the whole image there', () => {
+    // fBm as generator version 1 computed it (SHA-256 of the float32 values).
+    const whole = fbm(new Prng(3), 50, 40, 16, 3);
+    const bytes = new Uint8Array(whole.buffer);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(
+      '6f794ba002eeafe7d0ded052e199fd5673a10b897b792491087535c7e930ea45',
+    );
+    const layers = fbmLattices(new Prng(3), 50, 40, 16, 3);
+    const noise = noiseLattice(new Prng(4), 50, 40, 5.5);
+    const noiseWhole = valueNoise(new Prng(4), 50, 40, 5.5);
+    for (const r of [
+      { x0: 0, y0: 0, x1: 50, y1: 40 },
+      { x0: 7, y0: 3, x1: 29, y1: 31 },
+      { x0: 49, y0: 0, x1: 50, y1: 40 },
+      { x0: 16, y0: 16, x1: 17, y1: 17 },
+    ]) {
+      const rw = r.x1 - r.x0;
+      const part = fbmIn(layers, r);
+      const noisePart = valueNoiseIn(noise, r);
+      for (let y = r.y0; y < r.y1; y++) {
+        for (let x = r.x0; x < r.x1; x++) {
+          const j = (y - r.y0) * rw + (x - r.x0);
+          if (part[j] !== whole[y * 50 + x]) expect([x, y, part[j]]).toEqual([x, y, whole[y * 50 + x]]);
+          if (noisePart[j] !== noiseWhole[y * 50 + x]) {
+            expect([x, y, noisePart[j]]).toEqual([x, y, noiseWhole[y * 50 + x]]);
+          }
+        }
+      }
+    }
   });
 
   it('makes distractor textures that resemble the target more than another object does', () => {

@@ -1,8 +1,9 @@
 /**
  * Procedural textures for the synthetic benchmark: value-noise fBm mapped through a colour palette,
- * stripes, and clutter shapes. Only arithmetic (no `Math.sin`/`exp`), so the output is identical on
- * every JavaScript engine.
+ * and stripes (the background, which adds clutter shapes, is in `background.ts`). Only arithmetic
+ * (no `Math.sin`/`exp`), so the output is identical on every JavaScript engine.
  */
+import { fullRegion, type PixelRegion } from './pixel-region';
 import type { Prng } from './prng';
 
 /** A float RGB image (values 0..255, HWC) used as a texture. */
@@ -12,51 +13,126 @@ export interface Texture {
   readonly data: Float32Array;
 }
 
-type Rgb = readonly [number, number, number];
+/** An RGB colour, 0..255 per channel. */
+export type Rgb = readonly [number, number, number];
 
 const smooth = (t: number): number => t * t * (3 - 2 * t);
 
-/** Value noise in [0, 1]: random values on a lattice of spacing `cell` pixels, smoothly interpolated. */
-export function valueNoise(prng: Prng, width: number, height: number, cell: number): Float32Array {
+/**
+ * The random part of {@link valueNoise}: lattice values and an offset, drawn in that order.
+ * {@link valueNoiseIn} then evaluates any region of it, each pixel exactly as in the whole image.
+ */
+export interface NoiseLattice {
+  /** Lattice spacing in pixels. */
+  readonly cell: number;
+  /** Lattice width (values per row). */
+  readonly gw: number;
+  readonly values: Float32Array;
+  readonly ox: number;
+  readonly oy: number;
+}
+
+/** Draws the lattice of a `width × height` {@link valueNoise} of spacing `cell`. */
+export function noiseLattice(prng: Prng, width: number, height: number, cell: number): NoiseLattice {
   const gw = Math.ceil(width / cell) + 2;
   const gh = Math.ceil(height / cell) + 2;
-  const lattice = new Float32Array(gw * gh);
-  for (let i = 0; i < lattice.length; i++) lattice[i] = prng.next();
-  const out = new Float32Array(width * height);
+  const values = new Float32Array(gw * gh);
+  for (let i = 0; i < values.length; i++) values[i] = prng.next();
   const ox = prng.next();
   const oy = prng.next();
-  for (let y = 0; y < height; y++) {
+  return { cell, gw, values, ox, oy };
+}
+
+/**
+ * Adds `weight ×` the noise over `region` to `out` (row-major, `x1 − x0` per row), each value
+ * rounded to float32 first as {@link valueNoise} stores it. The noise is smoothly interpolated:
+ * along x between lattice columns, then along y between the two interpolated lattice rows around
+ * the pixel (each lattice row is interpolated once per region, not once per pixel).
+ */
+function addValueNoise(noise: NoiseLattice, region: PixelRegion, weight: number, out: Float32Array): void {
+  const { cell, gw, values: lattice, ox, oy } = noise;
+  const rw = region.x1 - region.x0;
+  // Per column: the lattice column on the pixel's left and the smoothed fraction past it.
+  const ix = new Int32Array(rw);
+  const tx = new Float64Array(rw);
+  for (let x = region.x0; x < region.x1; x++) {
+    const fx = x / cell + ox;
+    const i = Math.floor(fx);
+    ix[x - region.x0] = i;
+    tx[x - region.x0] = smooth(fx - i);
+  }
+  /** Lattice row `iy` interpolated along x at each column. */
+  const latticeRow = (iy: number): Float64Array => {
+    const row = new Float64Array(rw);
+    for (let j = 0; j < rw; j++) {
+      const a = lattice[iy * gw + (ix[j] as number)] as number;
+      const b = lattice[iy * gw + (ix[j] as number) + 1] as number;
+      row[j] = a + (b - a) * (tx[j] as number);
+    }
+    return row;
+  };
+  let iyAbove = Number.NaN;
+  let above: Float64Array = new Float64Array(0);
+  let below = above;
+  for (let y = region.y0; y < region.y1; y++) {
     const fy = y / cell + oy;
     const iy = Math.floor(fy);
     const ty = smooth(fy - iy);
-    for (let x = 0; x < width; x++) {
-      const fx = x / cell + ox;
-      const ix = Math.floor(fx);
-      const tx = smooth(fx - ix);
-      const a = lattice[iy * gw + ix] as number;
-      const b = lattice[iy * gw + ix + 1] as number;
-      const c = lattice[(iy + 1) * gw + ix] as number;
-      const d = lattice[(iy + 1) * gw + ix + 1] as number;
-      const top = a + (b - a) * tx;
-      out[y * width + x] = top + (c + (d - c) * tx - top) * ty;
+    if (iy !== iyAbove) {
+      above = iy === iyAbove + 1 ? below : latticeRow(iy);
+      below = latticeRow(iy + 1);
+      iyAbove = iy;
+    }
+    const o = (y - region.y0) * rw;
+    for (let j = 0; j < rw; j++) {
+      const top = above[j] as number;
+      out[o + j] = (out[o + j] as number) + weight * Math.fround(top + ((below[j] as number) - top) * ty);
     }
   }
+}
+
+/** The noise's values over `region` (row-major, `x1 − x0` per row). */
+export function valueNoiseIn(noise: NoiseLattice, region: PixelRegion): Float32Array {
+  const out = new Float32Array((region.x1 - region.x0) * (region.y1 - region.y0));
+  addValueNoise(noise, region, 1, out);
   return out;
 }
 
-/** Fractal noise: `octaves` layers of {@link valueNoise}, each at half the cell size and half the weight. */
-export function fbm(prng: Prng, width: number, height: number, cell: number, octaves: number): Float32Array {
-  const out = new Float32Array(width * height);
+/** Value noise in [0, 1]: random values on a lattice of spacing `cell` pixels, smoothly interpolated. */
+export function valueNoise(prng: Prng, width: number, height: number, cell: number): Float32Array {
+  return valueNoiseIn(noiseLattice(prng, width, height, cell), fullRegion(width, height));
+}
+
+/** Draws the layers of a {@link fbm}: one {@link noiseLattice} per octave, at half the cell size each. */
+export function fbmLattices(
+  prng: Prng,
+  width: number,
+  height: number,
+  cell: number,
+  octaves: number,
+): NoiseLattice[] {
+  return Array.from({ length: octaves }, (_, o) =>
+    noiseLattice(prng, width, height, Math.max(1, cell / 2 ** o)),
+  );
+}
+
+/** The fractal noise of `layers` (from {@link fbmLattices}) over `region`, each layer at half the weight. */
+export function fbmIn(layers: readonly NoiseLattice[], region: PixelRegion): Float32Array {
+  const out = new Float32Array((region.x1 - region.x0) * (region.y1 - region.y0));
   let weight = 1;
   let total = 0;
-  for (let o = 0; o < octaves; o++) {
-    const layer = valueNoise(prng, width, height, Math.max(1, cell / 2 ** o));
-    for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) + weight * (layer[i] as number);
+  for (const lattice of layers) {
+    addValueNoise(lattice, region, weight, out);
     total += weight;
     weight /= 2;
   }
   for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) / total;
   return out;
+}
+
+/** Fractal noise: `octaves` layers of {@link valueNoise}, each at half the cell size and half the weight. */
+export function fbm(prng: Prng, width: number, height: number, cell: number, octaves: number): Float32Array {
+  return fbmIn(fbmLattices(prng, width, height, cell, octaves), fullRegion(width, height));
 }
 
 /** A random colour; `saturated` ones have one channel low and one high. */
@@ -71,7 +147,7 @@ export function randomColor(prng: Prng, saturated: boolean): Rgb {
 }
 
 /** Maps t ∈ [0, 1] onto a piecewise-linear palette. */
-function paletteAt(palette: readonly Rgb[], t: number): Rgb {
+export function paletteAt(palette: readonly Rgb[], t: number): Rgb {
   const s = Math.min(Math.max(t, 0), 1) * (palette.length - 1);
   const i = Math.min(Math.floor(s), palette.length - 2);
   const f = s - i;
@@ -81,52 +157,7 @@ function paletteAt(palette: readonly Rgb[], t: number): Rgb {
 }
 
 /** Stretches noise values (which cluster around 0.5) over the palette. */
-const contrast = (v: number, k: number): number => 0.5 + (v - 0.5) * k;
-
-/**
- * A background: two fBm fields (one picks the palette colour, one the brightness) plus clutter:
- * rectangles and discs of other textures, so that the target is not the only structure.
- */
-export function backgroundTexture(prng: Prng, width: number, height: number): Texture {
-  const palette: Rgb[] = Array.from({ length: 4 }, () => randomColor(prng, false));
-  const scale = Math.max(width, height);
-  const hue = fbm(prng, width, height, scale / 4, 4);
-  const light = fbm(prng, width, height, scale / 10, 4);
-  const data = new Float32Array(width * height * 3);
-  for (let i = 0; i < width * height; i++) {
-    const c = paletteAt(palette, contrast(hue[i] as number, 2.2));
-    const l = 1 + 1.4 * ((light[i] as number) - 0.5);
-    data[i * 3] = c[0] * l;
-    data[i * 3 + 1] = c[1] * l;
-    data[i * 3 + 2] = c[2] * l;
-  }
-  const shapes = prng.int(12, 24);
-  for (let s = 0; s < shapes; s++) {
-    const color = randomColor(prng, prng.next() < 0.3);
-    const cx = prng.uniform(0, width);
-    const cy = prng.uniform(0, height);
-    const r = prng.uniform(0.02, 0.09) * scale;
-    const rh = r * prng.uniform(0.4, 1.6);
-    const disc = prng.next() < 0.5;
-    const x0 = Math.max(0, Math.floor(cx - r));
-    const x1 = Math.min(width, Math.ceil(cx + r));
-    const y0 = Math.max(0, Math.floor(cy - rh));
-    const y1 = Math.min(height, Math.ceil(cy + rh));
-    for (let y = y0; y < y1; y++) {
-      for (let x = x0; x < x1; x++) {
-        const dx = (x + 0.5 - cx) / r;
-        const dy = (y + 0.5 - cy) / rh;
-        if (disc && dx * dx + dy * dy > 1) continue;
-        const i = (y * width + x) * 3;
-        const l = 0.7 + 0.6 * (light[y * width + x] as number);
-        data[i] = 0.25 * (data[i] as number) + 0.75 * color[0] * l;
-        data[i + 1] = 0.25 * (data[i + 1] as number) + 0.75 * color[1] * l;
-        data[i + 2] = 0.25 * (data[i + 2] as number) + 0.75 * color[2] * l;
-      }
-    }
-  }
-  return { width, height, data };
-}
+export const contrast = (v: number, k: number): number => 0.5 + (v - 0.5) * k;
 
 /**
  * A target's texture: saturated palette colours in stripes at a random angle, crossed with blobs of

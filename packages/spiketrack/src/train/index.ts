@@ -31,6 +31,7 @@ export { NORM_STATS_MODES, type NormStatsMode, setTrainingMode } from './norm-st
 export { evaluateHeldOut, type HeldOutResult, type HeldOutSequence } from './held-out';
 export {
   boxInCrop,
+  cropReadRegion,
   jitterBox,
   type SamplerOptions,
   type TrainingSample,

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { testBackend } from '../../../../test-support/helpers';
 import type { RgbImage } from '../frames/rgb-image';
-import { Prng } from '../synthetic/prng';
+import type { PixelRegion } from '../synthetic/pixel-region';
+import { hash32, Prng } from '../synthetic/prng';
 import type { Box } from '../tracker/box';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../tracker/preprocess';
-import { boxInCrop, jitterBox, type TrainingSequence, TrainingSampler } from './sampler';
+import { sampleTarget } from '../tracker/sample-target';
+import { boxInCrop, cropReadRegion, jitterBox, type TrainingSequence, TrainingSampler } from './sampler';
 
 /** A dark frame with one bright rectangle at `box` (integer pixels). */
 function frameWithBox(W: number, H: number, box: Box): RgbImage {
@@ -29,6 +31,55 @@ function movingSequence(n: number, hidden: Set<number> = new Set()): TrainingSeq
       return frameWithBox(200, 160, box(i));
     },
   };
+}
+
+/** A W×H frame of hashed noise, different per frame index, with a box that moves across the frame. */
+function noisySequence(n: number, W = 90, H = 70): TrainingSequence {
+  return {
+    name: 'noisy',
+    length: n,
+    box: (i) => [5 + 3 * i, 40 - i, 20 + (i % 5), 14],
+    visible: () => true,
+    frame: (i) => {
+      const data = new Uint8Array(W * H * 3);
+      for (let k = 0; k < data.length; k++) data[k] = hash32(i * 1_000_003 + k) & 255;
+      return { width: W, height: H, data };
+    },
+  };
+}
+
+/** `seq` with `frameSize`/`frameRegion`: region frames are 0 outside the region; the regions asked for are kept. */
+function regional(seq: TrainingSequence): TrainingSequence & { regions: PixelRegion[]; whole: number } {
+  const out = {
+    ...seq,
+    regions: [] as PixelRegion[],
+    whole: 0,
+    frame: (i: number) => {
+      out.whole++;
+      return seq.frame(i);
+    },
+    frameSize: (i: number) => {
+      const { width, height } = seq.frame(i) as RgbImage;
+      return { width, height };
+    },
+    frameRegion: (i: number, r: PixelRegion) => {
+      out.regions.push(r);
+      return masked(seq.frame(i) as RgbImage, r);
+    },
+  };
+  return out;
+}
+
+/** A copy of `img` with every pixel outside `r` set to 0. */
+function masked(img: RgbImage, r: PixelRegion): RgbImage {
+  const data = new Uint8Array(img.data.length);
+  for (let y = Math.max(0, r.y0); y < Math.min(img.height, r.y1); y++) {
+    for (let x = Math.max(0, r.x0); x < Math.min(img.width, r.x1); x++) {
+      const i = (y * img.width + x) * 3;
+      data.set(img.data.subarray(i, i + 3), i);
+    }
+  }
+  return { ...img, data };
 }
 
 /** Bounding box (fractions of R) of the bright pixels of a normalized crop (red channel). */
@@ -132,6 +183,56 @@ describe.skipIf(testBackend() !== 'cpu')('TrainingSampler', () => {
       for (const p of prev) expect(p).toBeLessThan(base);
       expect(s.source.searchFrame - base).toBeLessThanOrEqual(6 + 5 * 50);
     }
+  });
+
+  it('names exactly the pixels sample_target reads, with its right/bottom quirk', () => {
+    // crop 16 at (6, 16): x2 = 22 stays inside, y2 = 32 passes the bottom (30), so y2_pad = 3.
+    expect(cropReadRegion([10, 20, 8, 8], 2, 30, 30)).toEqual({ x0: 6, y0: 16, x1: 22, y1: 29 });
+    const img = noisySequence(1, 50, 40).frame(0) as RgbImage;
+    const rng = new Prng(9);
+    for (let k = 0; k < 300; k++) {
+      const w = rng.uniform(1, 40);
+      const h = rng.uniform(1, 40);
+      const box: Box = [rng.uniform(-30, 70), rng.uniform(-30, 60), w, h];
+      const factor = rng.uniform(0.5, 4);
+      const r = cropReadRegion(box, factor, 50, 40);
+      expect(r.x0 >= 0 && r.y0 >= 0 && r.x1 <= 50 && r.y1 <= 40 && r.x0 <= r.x1 && r.y0 <= r.y1).toBe(true);
+      const want = sampleTarget(img, box, factor, 24).crop.data;
+      const got = sampleTarget(masked(img, r), box, factor, 24).crop.data;
+      expect(Buffer.from(got).equals(Buffer.from(want)), JSON.stringify(box)).toBe(true);
+    }
+    // A box sample_target rejects: the whole image, so that it reports it.
+    expect(cropReadRegion([5, 5, Number.NaN, 3], 4, 50, 40)).toEqual({ x0: 0, y0: 0, x1: 50, y1: 40 });
+  });
+
+  it('asks a sequence with frameRegion for only what its crops read, with the same samples', async () => {
+    const options = {
+      numTemplates: 2,
+      resolution: 32,
+      seed: 4,
+      grayscaleProbability: 0.5,
+      flipProbability: 0.5,
+    };
+    const plain = new TrainingSampler([noisySequence(20)], options);
+    const seq = regional(noisySequence(20));
+    const parts = new TrainingSampler([seq], options);
+    let flips = 0;
+    let grays = 0;
+    for (let k = 0; k < 40; k++) {
+      const [a, b] = [await plain.sample(k), await parts.sample(k)];
+      expect(b.source).toEqual(a.source);
+      expect(b.templates).toEqual(a.templates);
+      expect(b.search).toEqual(a.search);
+      expect([b.searchBox, b.templateBoxes]).toEqual([a.searchBox, a.templateBoxes]);
+      if (a.source.flipped) flips++;
+      if (a.source.gray) grays++;
+    }
+    expect(flips > 5 && flips < 35 && grays > 5 && grays < 35).toBe(true);
+    expect(seq.whole).toBe(0);
+    expect(seq.regions).toHaveLength(40 * 3);
+    // Crops of a 20 px box at factor 4 reach over the 90×70 frame's borders, and read less than all of it.
+    expect(seq.regions.some((r) => r.x0 === 0 || r.y0 === 0 || r.x1 === 90 || r.y1 === 70)).toBe(true);
+    expect(seq.regions.every((r) => (r.x1 - r.x0) * (r.y1 - r.y0) < 90 * 70)).toBe(true);
   });
 
   it('rejects bad options', () => {

@@ -1,9 +1,10 @@
 import { ConfigError } from '@spiketrack/neurons';
 import type { RgbImage } from '../frames/rgb-image';
+import { fullRegion, type PixelRegion } from '../synthetic/pixel-region';
 import { Prng } from '../synthetic/prng';
 import type { Box } from '../tracker/box';
 import { normalizeCrop } from '../tracker/preprocess';
-import { sampleTarget } from '../tracker/sample-target';
+import { cropGeometry, sampleTarget } from '../tracker/sample-target';
 
 /**
  * One training sequence, whatever it is stored in: the synthetic generator, or a dataset reader
@@ -19,6 +20,17 @@ export interface TrainingSequence {
   visible(i: number): boolean;
   /** The frame's pixels. */
   frame(i: number): RgbImage | Promise<RgbImage>;
+  /**
+   * Optional, with {@link TrainingSequence.frameRegion}: frame `i`'s size, known without its pixels.
+   * The sampler then computes the part of the frame its crop reads before asking for pixels.
+   */
+  frameSize?(i: number): { width: number; height: number };
+  /**
+   * Optional, with {@link TrainingSequence.frameSize}: frame `i` as a whole-frame image of which only
+   * the pixels inside `region` count (they must equal {@link TrainingSequence.frame}'s; the others
+   * may be anything, e.g. 0). For sequences that can make part of a frame cheaper than all of it.
+   */
+  frameRegion?(i: number, region: PixelRegion): RgbImage | Promise<RgbImage>;
 }
 
 /** Options of {@link TrainingSampler}; the defaults are SpikeTrack's training settings. */
@@ -150,13 +162,37 @@ export function boxInCrop(box: Box, cropBox: Box, resizeFactor: number, cropSize
   return [(cx - w / 2) / cropSize, (cy - h / 2) / cropSize, w / cropSize, h / cropSize];
 }
 
-/** Flips an image left-right (a new image). */
-function flipImage(img: RgbImage): RgbImage {
+/**
+ * The pixels {@link sampleTarget} reads from a `width × height` image when cropping around `box` at
+ * `factor` (its rows `[y1 + y1_pad, y2 − y2_pad)` and columns `[x1 + x1_pad, x2 − x2_pad)`, within the
+ * image); the whole image for a box it rejects, so that it reports the problem.
+ */
+export function cropReadRegion(box: Box, factor: number, width: number, height: number): PixelRegion {
+  const cropSize = Math.ceil(Math.sqrt(box[2] * box[3]) * factor);
+  if (!box.every((v) => Number.isFinite(v)) || !(cropSize >= 1)) return fullRegion(width, height);
+  const g = cropGeometry(box, factor, width, height);
+  const x0 = Math.min(g.x1 + g.x1Pad, width);
+  const y0 = Math.min(g.y1 + g.y1Pad, height);
+  return {
+    x0,
+    y0,
+    x1: Math.max(x0, Math.min(g.x1 + cropSize - g.x2Pad, width)),
+    y1: Math.max(y0, Math.min(g.y1 + cropSize - g.y2Pad, height)),
+  };
+}
+
+/** `region` of a `width`-wide image, mirrored left-right. */
+function mirrorRegion(region: PixelRegion, width: number): PixelRegion {
+  return { x0: width - region.x1, y0: region.y0, x1: width - region.x0, y1: region.y1 };
+}
+
+/** Flips `region` of an image left-right (a new image, 0 outside the mirrored region). */
+function flipImage(img: RgbImage, region: PixelRegion): RgbImage {
   const { width: W, height: H, data } = img;
   const out = new Uint8Array(data.length);
-  for (let y = 0; y < H; y++) {
+  for (let y = region.y0; y < region.y1; y++) {
     const row = y * W * 3;
-    for (let x = 0; x < W; x++) {
+    for (let x = region.x0; x < region.x1; x++) {
       const s = row + x * 3;
       const d = row + (W - 1 - x) * 3;
       out[d] = data[s] as number;
@@ -167,17 +203,22 @@ function flipImage(img: RgbImage): RgbImage {
   return { width: W, height: H, data: out };
 }
 
-/** Grayscale with OpenCV's `RGB2GRAY` weights (0.299, 0.587, 0.114), replicated to 3 channels. */
-function grayImage(img: RgbImage): RgbImage {
+/**
+ * Grayscale with OpenCV's `RGB2GRAY` weights (0.299, 0.587, 0.114), replicated to 3 channels, of
+ * `region` of an image (a new image, 0 outside the region).
+ */
+function grayImage(img: RgbImage, region: PixelRegion): RgbImage {
   const src = img.data;
   const out = new Uint8Array(src.length);
-  for (let i = 0; i < src.length; i += 3) {
-    const g = Math.round(
-      0.299 * (src[i] as number) + 0.587 * (src[i + 1] as number) + 0.114 * (src[i + 2] as number),
-    );
-    out[i] = g;
-    out[i + 1] = g;
-    out[i + 2] = g;
+  for (let y = region.y0; y < region.y1; y++) {
+    for (let i = (y * img.width + region.x0) * 3; i < (y * img.width + region.x1) * 3; i += 3) {
+      const g = Math.round(
+        0.299 * (src[i] as number) + 0.587 * (src[i + 1] as number) + 0.114 * (src[i + 2] as number),
+      );
+      out[i] = g;
+      out[i + 1] = g;
+      out[i + 2] = g;
+    }
   }
   return { width: img.width, height: img.height, data: out };
 }
@@ -276,30 +317,30 @@ export class TrainingSampler {
     const o = this.options;
     const gray = rng.next() < o.grayscaleProbability;
     const flipped = rng.next() < o.flipProbability;
-    const prepare = async (i: number): Promise<{ image: RgbImage; box: Box }> => {
-      let image = await seq.frame(i);
+    const regional = seq.frameSize !== undefined && seq.frameRegion !== undefined;
+    // One frame's crop. With frameRegion, only the pixels the crop reads are rendered, grayed and
+    // flipped: the box is jittered first (consuming `rng` as for a whole frame).
+    const crop = async (i: number, factor: number, center: number, scale: number, bright: number) => {
+      const whole = regional ? null : await seq.frame(i);
+      const { width: W, height: H } = whole ?? seq.frameSize!(i);
       let box = seq.box(i);
-      if (gray) image = grayImage(image);
-      if (flipped) {
-        image = flipImage(image);
-        box = [image.width - (box[0] + box[2]), box[1], box[2], box[3]];
-      }
-      return { image, box };
-    };
-    const crop = (
-      f: { image: RgbImage; box: Box },
-      factor: number,
-      center: number,
-      scale: number,
-      bright: number,
-    ) => {
-      let jittered = jitterBox(f.box, center, scale, rng);
+      if (flipped) box = [W - (box[0] + box[2]), box[1], box[2], box[3]];
+      let jittered = jitterBox(box, center, scale, rng);
       // A degenerate jitter (a box shrunk below a pixel) falls back to the true box.
-      if (!(Math.ceil(Math.sqrt(jittered[2] * jittered[3]) * factor) >= 1)) jittered = f.box;
-      const s = sampleTarget(f.image, jittered, factor, o.resolution);
+      if (!(Math.ceil(Math.sqrt(jittered[2] * jittered[3]) * factor) >= 1)) jittered = box;
+      let region = fullRegion(W, H);
+      if (!whole) {
+        // What the crop reads, in the frame as stored (mirrored back when flipped).
+        const read = cropReadRegion(jittered, factor, W, H);
+        region = flipped ? mirrorRegion(read, W) : read;
+      }
+      let image = whole ?? (await seq.frameRegion!(i, region));
+      if (gray) image = grayImage(image, region);
+      if (flipped) image = flipImage(image, region);
+      const s = sampleTarget(image, jittered, factor, o.resolution);
       return {
         pixels: brightness(s.crop, bright),
-        box: boxInCrop(f.box, jittered, s.resizeFactor, o.resolution),
+        box: boxInCrop(box, jittered, s.resizeFactor, o.resolution),
       };
     };
     const b = o.brightnessJitter;
@@ -308,8 +349,8 @@ export class TrainingSampler {
     const templates: Float32Array[] = [];
     const templateBoxes: Box[] = [];
     for (const id of templateIds) {
-      const c = crop(
-        await prepare(id),
+      const c = await crop(
+        id,
         o.templateFactor,
         o.templateCenterJitter,
         o.templateScaleJitter,
@@ -318,7 +359,7 @@ export class TrainingSampler {
       templates.push(c.pixels);
       templateBoxes.push(c.box);
     }
-    const s = crop(await prepare(searchId), o.searchFactor, o.centerJitter, o.scaleJitter, searchBright);
+    const s = await crop(searchId, o.searchFactor, o.centerJitter, o.scaleJitter, searchBright);
     return {
       templates,
       search: s.pixels,

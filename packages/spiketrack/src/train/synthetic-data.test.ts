@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { testBackend } from '../../../../test-support/helpers';
 import { SyntheticSequence } from '../synthetic/sequence';
 import { SYNTHETIC_V1, syntheticSuiteSequences } from '../synthetic/suite';
+import { TrainingSampler } from './sampler';
 import { syntheticTrainingSequences } from './synthetic-data';
 
 const suite = {
@@ -29,5 +32,52 @@ describe('syntheticTrainingSequences', () => {
     // ...and rebuilt on the next use, with the same frames.
     expect((await first.frame(3)).data).toEqual(before.data);
     expect(first.visible(3)).toBe(!direct.frame(3).absent);
+  });
+
+  it('renders regions and visibility as the generator’s whole frames have them', async () => {
+    const train = syntheticTrainingSequences({ ...suite, frames: 40 });
+    const options = syntheticSuiteSequences({ ...suite, frames: 40 });
+    // Sequence 4: an occluder and a distractor; 12: an occluder, two distractors and motion blur.
+    for (const k of [3, 11]) {
+      const seq = train[k]!;
+      const direct = new SyntheticSequence(options[k]!);
+      expect(seq.frameSize?.(0)).toEqual({ width: 64, height: 48 });
+      let occluded = 0;
+      for (let i = 0; i < 40; i++) {
+        const f = direct.frame(i);
+        expect(seq.visible(i), `frame ${i}`).toBe(!f.absent);
+        if (f.cover < 8) occluded++;
+        if (i % 8 !== 0) continue;
+        const r = { x0: -5, y0: 10, x1: 40, y1: 60 }; // over the left and bottom borders
+        const part = await seq.frameRegion!(i, r);
+        for (let y = 10; y < 48; y++) {
+          const row = y * 64 * 3;
+          expect(part.data.subarray(row, row + 40 * 3)).toEqual(f.image.data.subarray(row, row + 40 * 3));
+        }
+      }
+      expect(occluded).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe.skipIf(testBackend() !== 'cpu')('synthetic training samples', () => {
+  it('are the samples `spiketrack train` always drew (step k sees the same samples)', async () => {
+    // The CLI's sampler for a T = 1, 128 px config with the default seed 1; the hash was recorded
+    // when frames were still rendered whole, before crops rendered only what they read.
+    const sampler = new TrainingSampler(syntheticTrainingSequences(), {
+      numTemplates: 1,
+      resolution: 128,
+      seed: 1,
+    });
+    const hash = createHash('sha256');
+    const bytes = (a: Float32Array | Float64Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    const samples = await Promise.all(Array.from({ length: 16 }, (_, k) => sampler.sample(k)));
+    for (const s of samples) {
+      for (const t of s.templates) hash.update(bytes(t));
+      hash.update(bytes(s.search));
+      hash.update(bytes(new Float64Array([...s.searchBox, ...s.templateBoxes.flat()])));
+    }
+    expect(samples.some((s) => s.source.flipped)).toBe(true);
+    expect(hash.digest('hex')).toBe('11d9b2735c65808e939446e1efd2d9effee05d51e6f75af19276891023be7e61');
   });
 });

@@ -1,4 +1,6 @@
-import { type SyntheticFrame, SyntheticSequence, type SyntheticSequenceOptions } from '../synthetic/sequence';
+import type { RgbImage } from '../frames/rgb-image';
+import type { PixelRegion } from '../synthetic/pixel-region';
+import { SyntheticSequence, type SyntheticSequenceOptions } from '../synthetic/sequence';
 import { type SyntheticSuite, syntheticSuiteSequences } from '../synthetic/suite';
 import type { Box } from '../tracker/box';
 import type { TrainingSequence } from './sampler';
@@ -16,20 +18,23 @@ export const SYNTHETIC_TRAIN_V1: SyntheticSuite = Object.freeze({
   height: 480,
 });
 
-/** The most generators kept alive per suite (each holds a full-size background texture). */
+/** The most generators kept alive per suite (each holds the background tiles it has shaded). */
 const LIVE_GENERATORS = 16;
 
 /**
- * A synthetic sequence as training data, rendered on demand (the last few frames are kept). Its
- * generator is built on first use, and only the {@link LIVE_GENERATORS} most recently used ones of
- * a suite are kept (a generator is deterministic, so a rebuilt one renders the same pixels): the
- * suite costs nothing to create and bounded memory to sample from.
+ * A synthetic sequence as training data, rendered on demand: the sampler asks for the part of a
+ * frame its crop reads ({@link TrainingSequence.frameRegion}), and for visibility, which needs no
+ * rendering (and is kept). Its generator is built on first use, and only the
+ * {@link LIVE_GENERATORS} most recently used ones of a suite are kept (a generator is deterministic,
+ * so a rebuilt one renders the same pixels): the suite costs nothing to create and bounded memory
+ * to sample from.
  */
 class SyntheticTrainingSequence implements TrainingSequence {
   readonly name: string;
   readonly length: number;
   private generator: SyntheticSequence | null = null;
-  private readonly cache = new Map<number, SyntheticFrame>();
+  /** Per frame: 1 visible, 0 absent, -1 not known yet. */
+  private readonly visibility: Int8Array;
 
   constructor(
     private readonly options: SyntheticSequenceOptions & { name: string; frames: number },
@@ -37,6 +42,7 @@ class SyntheticTrainingSequence implements TrainingSequence {
   ) {
     this.name = options.name;
     this.length = options.frames;
+    this.visibility = new Int8Array(options.frames).fill(-1);
   }
 
   private get seq(): SyntheticSequence {
@@ -47,7 +53,6 @@ class SyntheticTrainingSequence implements TrainingSequence {
       const oldest = this.live.values().next().value as SyntheticTrainingSequence;
       this.live.delete(oldest);
       oldest.generator = null;
-      oldest.cache.clear();
     }
     this.generator ??= new SyntheticSequence(this.options);
     return this.generator;
@@ -59,20 +64,24 @@ class SyntheticTrainingSequence implements TrainingSequence {
 
   /** Visible unless the generator reports the target absent (fully occluded) in that frame. */
   visible(i: number): boolean {
-    return !this.rendered(i).absent;
+    // Not known yet (or out of range, where the generator throws a RangeError).
+    if (this.visibility[i] !== 0 && this.visibility[i] !== 1) {
+      this.visibility[i] = this.seq.visibility(i).absent ? 0 : 1;
+    }
+    return this.visibility[i] === 1;
   }
 
-  frame(i: number) {
-    return this.rendered(i).image;
+  frame(i: number): RgbImage {
+    return this.seq.frame(i).image;
   }
 
-  private rendered(i: number): SyntheticFrame {
-    const hit = this.cache.get(i);
-    if (hit) return hit;
-    const f = this.seq.frame(i);
-    this.cache.set(i, f);
-    if (this.cache.size > 8) this.cache.delete(this.cache.keys().next().value as number);
-    return f;
+  frameSize(): { width: number; height: number } {
+    const { width, height } = this.seq;
+    return { width, height };
+  }
+
+  frameRegion(i: number, region: PixelRegion): RgbImage {
+    return this.seq.renderRegion(i, region);
   }
 }
 
