@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../core/errors';
 import { formatShape } from '../core/shape';
+import { flipFilter } from './flip-filter';
 
 /** Padding as tfjs's conv ops and kernels accept it. */
 export type TfConvPad =
@@ -227,7 +228,7 @@ export function conv2dInputGradient(
 ): tf.Tensor4D {
   const r = resolve('conv2dInputGradient', inputShape, filter.shape, g, false, dy.shape);
   return tf.tidy(() => {
-    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    const flipped = flipFilter(filter, true);
     return inputGradient(dy, r, (p) => tf.conv2d(p, flipped, 1, 'valid'));
   });
 }
@@ -248,7 +249,7 @@ export function depthwiseConv2dInputGradient(
   const mult = filter.shape[3];
   const cm = r.inC * mult;
   return tf.tidy(() => {
-    const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [r.kh, r.kw, cm, 1]) as tf.Tensor4D;
+    const flipped = tf.reshape(flipFilter(filter, false), [r.kh, r.kw, cm, 1]) as tf.Tensor4D;
     const dx = inputGradient(dy, r, (p) => tf.depthwiseConv2d(p, flipped, 1, 'valid'));
     if (mult === 1) return dx;
     return tf.sum(tf.reshape(dx, [r.n, r.inH, r.inW, r.inC, mult]), 4) as tf.Tensor4D;
