@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { nccFrameTracker, spikingFrameTracker } from '../../tracker/frame-tracker';
+import { type FrameTracker, nccFrameTracker, spikingFrameTracker } from '../../tracker/frame-tracker';
 import { BUNDLED_MODEL } from '../../bundled-model';
 import { evaluateSequence, iou } from '../../eval/metrics';
 import type { Sequence } from '../../eval/types';
@@ -9,7 +9,14 @@ import { formatBoxLine, writeSyntheticSequence } from '../../node/synthetic-writ
 import { SyntheticSequence } from '../../synthetic/sequence';
 import type { Box } from '../../tracker/box';
 import { Tracker } from '../../tracker/tracker';
-import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
+import {
+  BACKEND_HELP,
+  BACKEND_OPTION,
+  CONV_THREADS_HELP,
+  CONV_THREADS_OPTION,
+  cliConvThreads,
+  selectCliBackend,
+} from '../backend';
 import { type CliCommand, UsageError } from '../command';
 import { intOption, oneOf } from '../options';
 import { ProgressBar } from '../progress';
@@ -32,7 +39,7 @@ Writes into --out:
   dataset/<seq>/             the sequence's annotations, GOT-10k layout (groundtruth.txt,
                              absence.label, cover.label, meta_info.ini; with --save-frames also
                              00000001.jpg …); dataset/list.txt
-  summary.json               tracker, model, backend, sequence, mean IoU, success AUC
+  summary.json               tracker, model, backend, convThreads, sequence, mean IoU, success AUC
                              (21 thresholds), precision at 20 px, normalized precision, speed
 
 Options:
@@ -45,6 +52,7 @@ Options:
   --gif-scale N      GIF pixels per frame pixel, 1/N (default 2)
   --save-frames      also write the frames as JPEG (quality 90; slower)
 ${BACKEND_HELP}
+${CONV_THREADS_HELP}
   -h, --help         this help
 
 Then: spiketrack metrics --format got10k --dataset DIR/dataset --results DIR/results
@@ -86,6 +94,7 @@ export const demoCommand: CliCommand = {
     tracker: { type: 'string' },
     checkpoint: { type: 'string' },
     ...BACKEND_OPTION,
+    ...CONV_THREADS_OPTION,
   },
   async run(values, positionals, io) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
@@ -121,10 +130,20 @@ export const demoCommand: CliCommand = {
     await mkdir(datasetDir, { recursive: true });
     await mkdir(resultsDir, { recursive: true });
 
-    const tracker =
-      kind === 'ncc'
-        ? nccFrameTracker()
-        : spikingFrameTracker(await Tracker.create(checkpoint === undefined ? {} : { checkpoint }));
+    if (kind === 'ncc' && values['conv-threads']) {
+      io.stderr.write('--conv-threads: ignored, the NCC baseline runs no network\n');
+    }
+    const threads = backend ? await cliConvThreads(values, backend, io) : null;
+    let tracker: FrameTracker;
+    try {
+      tracker =
+        kind === 'ncc'
+          ? nccFrameTracker()
+          : spikingFrameTracker(await Tracker.create(checkpoint === undefined ? {} : { checkpoint }));
+    } catch (e) {
+      await threads?.off();
+      throw e;
+    }
     const scoreLabel = kind === 'ncc' ? 'NCC' : 'SCORE';
     const gif = new AnnotatedGif(width, height, { scale: gifScale, delay: 100 });
     const predicted: Box[] = [];
@@ -175,6 +194,7 @@ export const demoCommand: CliCommand = {
     } finally {
       bar?.done();
       tracker.dispose();
+      await threads?.off();
     }
     await writeFile(join(datasetDir, 'list.txt'), `${name}\n`);
     const resultsFile = join(resultsDir, `${name}.txt`);
@@ -199,6 +219,7 @@ export const demoCommand: CliCommand = {
       tracker: kind,
       model: kind === 'ncc' ? null : (checkpoint ?? BUNDLED_MODEL.name),
       backend,
+      convThreads: threads?.on ?? false,
       note,
       sequence: {
         name,

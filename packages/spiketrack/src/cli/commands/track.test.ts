@@ -46,19 +46,22 @@ describe('spiketrack track', () => {
     'tracks a frames folder with the tiny-256-t3 checkpoint: boxes, timings, annotated frames',
     async () => {
       const out = join(dir, 'out');
-      const run = await cli(
-        'track',
-        '--input',
-        frames,
-        '--box',
-        '50,40,20,16',
-        '--checkpoint',
-        checkpoint,
-        '--out',
-        out,
-        '--backend',
-        'wasm',
-      );
+      const track = (to: string, ...extra: string[]) =>
+        cli(
+          'track',
+          '--input',
+          frames,
+          '--box',
+          '50,40,20,16',
+          '--checkpoint',
+          checkpoint,
+          '--out',
+          to,
+          '--backend',
+          'wasm',
+          ...extra,
+        );
+      const run = await track(out);
       expect(run.code, run.stderr).toBe(0);
       expect(run.stderr).toMatch(/model: tiny_256_t3 \(R = 256, T = 3\); input: frames-dir, 3 frames/);
       expect(run.stderr).toMatch(/\[#+\] 3\/3 100%.*fps/);
@@ -93,6 +96,17 @@ describe('spiketrack track', () => {
       expect(Array.from(first.data.subarray(p, p + 3))).toEqual([255, 0, 0]);
       expect(existsSync(join(out, 'frames', '000002.png'))).toBe(true);
       expect(tf.memory().numTensors).toBeLessThan(50); // the tracker and model were disposed
+
+      // --conv-threads: the same boxes, bit for bit, with half of each large conv on a worker
+      const threaded = join(dir, 'out-threads');
+      const again = await track(threaded, '--annotate', 'none', '--conv-threads');
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr).toMatch(/conv threads: large convolutions split/);
+      expect(readFileSync(join(threaded, 'boxes.txt'), 'utf8')).toBe(
+        readFileSync(join(out, 'boxes.txt'), 'utf8'),
+      );
+      expect(JSON.parse(readFileSync(join(threaded, 'timings.json'), 'utf8')).convThreads).toBe(true);
+      expect(timings.convThreads).toBe(false);
     },
     300_000,
   );

@@ -9,7 +9,14 @@ import { writePngFile } from '../../node/image-file';
 import type { Box } from '../../tracker/box';
 import { TRACKER_PRESETS, type TrackerPreset } from '../../tracker/params';
 import { Tracker, type TrackTimings } from '../../tracker/tracker';
-import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
+import {
+  BACKEND_HELP,
+  BACKEND_OPTION,
+  CONV_THREADS_HELP,
+  CONV_THREADS_OPTION,
+  cliConvThreads,
+  selectCliBackend,
+} from '../backend';
 import { type CliCommand, UsageError } from '../command';
 import { oneOf, requireString } from '../options';
 import { ProgressBar } from '../progress';
@@ -22,7 +29,8 @@ frames (sorted by name, numbers by value), from its box on the first frame.
 Writes into --out:
   boxes.txt          one box per frame, x,y,w,h (pixels, comma separated); line 1 is --box
   timings.json       per frame: frame, crop, preprocess, network, postprocess, templateUpdate,
-                     total (ms); the initialization time and a summary (means, fps)
+                     total (ms); the initialization time and a summary (means, fps); the
+                     backend and whether --conv-threads was in effect
   frames/NNNNNN.png  each frame with the box drawn (--annotate png), or
   track.gif          an animated GIF of them (--annotate gif)
 
@@ -39,6 +47,7 @@ Options:
   --annotate png|gif|none  annotated output (default png)
   --max-frames N         stop after N frames (the first included)
 ${BACKEND_HELP}
+${CONV_THREADS_HELP}
   -h, --help             this help
 
 Exit codes: 0 success, 2 bad input (options, files, box, frames, missing ffmpeg), 1 internal error.
@@ -89,6 +98,7 @@ export const trackCommand: CliCommand = {
     annotate: { type: 'string', default: 'png' },
     'max-frames': { type: 'string' },
     ...BACKEND_OPTION,
+    ...CONV_THREADS_OPTION,
   },
   async run(values, positionals, io) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
@@ -112,8 +122,10 @@ export const trackCommand: CliCommand = {
     const source = await openFrameSource(input);
     let tracker: Tracker | null = null;
     let boxes: Awaited<ReturnType<typeof open>> | null = null;
+    let threads: Awaited<ReturnType<typeof cliConvThreads>> | null = null;
     try {
       const backend = await selectCliBackend(values.backend, io);
+      threads = await cliConvThreads(values, backend, io);
       tracker = await Tracker.create({
         ...(checkpoint === undefined ? {} : { checkpoint }),
         ...(configName === 'auto' ? {} : { config: configName as SpikeTrackConfigName }),
@@ -175,6 +187,7 @@ export const trackCommand: CliCommand = {
         `${JSON.stringify(
           {
             backend,
+            convThreads: threads.on,
             model: config.name ?? 'custom',
             input,
             frames: index,
@@ -203,6 +216,7 @@ export const trackCommand: CliCommand = {
       await boxes?.close();
       source.close();
       tracker?.dispose();
+      await threads?.off();
     }
   },
 };
