@@ -6,8 +6,9 @@
 # so a new machine continues where the last one stopped; without one it starts from scratch.
 # Everything is deterministic by the seed: step k always sees the same samples.
 # The learning rate was 5e-4 up to step 1900, 2e-4 up to step 7750, 2e-5 up to step 8250, 2e-4 up to
-# step 9250 and 2e-5 after (run.json's "amendments"; --amend lets a resumed run take the schedule
-# given here). From step 4800 the BatchNorms train in eval mode with
+# step 9250, 2e-5 up to step 9500, 2e-4 up to step 12250 and 2e-5 after (run.json's "amendments";
+# --amend lets a resumed run take the schedule given here). From step 4800 the BatchNorms train in
+# eval mode with
 # fixed running statistics (--norm-stats running): with batch statistics the model's boxes came out
 # ~15 % too large when tracking (packages/spiketrack README, "Training as it tracks").
 # WORKERS (default 2) threads share each batch of 8 (spiketrack train --workers): from step 1250 on
