@@ -70,6 +70,35 @@ describe.skipIf(testBackend() !== 'wasm')('wasm Conv2D on two threads', () => {
     tf.dispose([x, f, split, again, single]);
   });
 
+  it.each([
+    { a: [64, 48], b: [48, 40], transposeB: false },
+    { a: [33, 20], b: [56, 20], transposeB: true },
+    { a: [1, 7, 30], b: [1, 30, 9], transposeB: false },
+    { a: [5, 16], b: [3, 16, 8], transposeB: false },
+    { a: [4, 6, 16], b: [4, 16, 8], transposeB: false },
+  ])('a matrix product $a × $b equals the one-thread kernel', async (c) => {
+    const a = randomTensor(c.a, 3);
+    const b = randomTensor(c.b, 4);
+    const product = () => tf.matMul(a, b, false, c.transposeB);
+    const split = product();
+    // the same right operand again: the worker answers from its cache
+    const again = product();
+    // a transposed left operand stays on this thread
+    const at = tf.transpose(a, [...Array(a.rank - 2).keys(), a.rank - 1, a.rank - 2]);
+    const productT = () => tf.matMul(at, b, true, c.transposeB);
+    const aT = productT();
+    await disableWasmConvThreads();
+    const single = product();
+    const singleT = productT();
+    await enableWasmConvThreads({ minFlops: 0 });
+    expect(split.shape).toEqual(single.shape);
+    const [x, y, s] = await Promise.all([split.data(), again.data(), single.data()]);
+    expect(Array.from(x)).toEqual(Array.from(s));
+    expect(Array.from(y)).toEqual(Array.from(s));
+    expect(Array.from(await aT.data())).toEqual(Array.from(await singleT.data()));
+    tf.dispose([a, b, split, again, at, aT, single, singleT]);
+  });
+
   it('keeps small convolutions on one thread by default, and leaks nothing', async () => {
     await disableWasmConvThreads();
     expect(await enableWasmConvThreads()).toBe(true);
@@ -77,15 +106,50 @@ describe.skipIf(testBackend() !== 'wasm')('wasm Conv2D on two threads', () => {
     const f = randomTensor([3, 3, 64, 64], 2) as tf.Tensor4D;
     const small = randomTensor([1, 4, 4, 8], 3) as tf.Tensor4D;
     const fs = randomTensor([1, 1, 8, 8], 4) as tf.Tensor4D;
+    const a = randomTensor([256, 256], 5);
+    const b = randomTensor([256, 512], 6);
     await expectNoLeak(async () => {
       const y = tf.conv2d(x, f, 1, 'same');
       const z = tf.conv2d(small, fs, 1, 'valid');
-      await Promise.all([y.data(), z.data()]);
-      tf.dispose([y, z]);
+      const p = tf.matMul(a, b);
+      await Promise.all([y.data(), z.data(), p.data()]);
+      tf.dispose([y, z, p]);
     });
-    tf.dispose([x, f, small, fs]);
+    tf.dispose([x, f, small, fs, a, b]);
     await disableWasmConvThreads();
     await enableWasmConvThreads({ minFlops: 0 });
+  });
+
+  it('grows its shared buffers for parts larger than any before, and goes on with small ones', async () => {
+    // halves of 2^16 floats and more, past the shared buffers' first size, then small ones again
+    const shapes: [number[], number[]][] = [
+      [
+        [1, 8, 8, 4],
+        [3, 3, 4, 4],
+      ],
+      [
+        [1, 96, 96, 24],
+        [3, 3, 24, 40],
+      ],
+      [
+        [1, 150, 130, 8],
+        [3, 3, 8, 8],
+      ],
+      [
+        [1, 6, 6, 4],
+        [1, 1, 4, 8],
+      ],
+    ];
+    const xs = shapes.map(([xs], i) => randomTensor(xs, 70 + i) as tf.Tensor4D);
+    const fs = shapes.map(([, fs], i) => randomTensor(fs, 80 + i) as tf.Tensor4D);
+    const split = xs.map((x, i) => tf.conv2d(x, fs[i]!, 1, 'same'));
+    await disableWasmConvThreads();
+    const single = xs.map((x, i) => tf.conv2d(x, fs[i]!, 1, 'same'));
+    await enableWasmConvThreads({ minFlops: 0 });
+    for (let i = 0; i < shapes.length; i++) {
+      expect(Array.from(await split[i]!.data())).toEqual(Array.from(await single[i]!.data()));
+    }
+    tf.dispose([...xs, ...fs, ...split, ...single]);
   });
 
   it('gives the same gradients through the split forward pass', async () => {

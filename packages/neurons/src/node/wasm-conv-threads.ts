@@ -4,10 +4,12 @@
  * large `Conv2D`s, most of a forward pass, leave it idle. {@link enableWasmConvThreads} starts a
  * worker thread with a wasm backend of its own and splits each large convolution with it: by batch
  * when the batch has several images, else by output rows (each part reads the input rows its output
- * rows need, padded explicitly where the part meets the image's edge). Both parts are XNNPACK's
- * convolution on the same values, so the result equals the one-thread kernel's.
+ * rows need, padded explicitly where the part meets the image's edge). Large single matrix products
+ * (`BatchMatMul` with batch 1: a transformer's linear layers) are split the same way, by the rows of
+ * the left operand. Both parts are XNNPACK's kernel on the same values, so the result equals the
+ * one-thread kernel's.
  *
- * The worker keeps the filters it has been sent (up to a byte budget, least recently used first):
+ * The worker keeps the filters (and right operands of products) it has been sent (up to a byte budget, least recently used first):
  * made for inference, where the weights stay the same from frame to frame. In training every step
  * sends new filters; it works, but gains less.
  */
@@ -21,9 +23,9 @@ import { replaceWasmKernel } from '../kernels/wasm-replace';
 /** Options of {@link enableWasmConvThreads}. */
 export interface WasmConvThreadsOptions {
   /**
-   * Convolutions with fewer floating-point operations than this (2 per multiply-add) stay on one
-   * thread: handing half to the worker costs ~0.4 ms (copies, waking it, waiting), more than it
-   * saves below ~3 ms of work. Default 1e8.
+   * Convolutions and products with fewer floating-point operations than this (2 per multiply-add)
+   * stay on one thread: handing half to the worker costs ~0.2 ms (copies, waking it, waiting), more
+   * than it saves below ~0.7 ms of work (2e7 flops). Default 3e7.
    */
   minFlops?: number;
   /** Bytes of filters the worker keeps (default 512 MiB). */
@@ -32,22 +34,41 @@ export interface WasmConvThreadsOptions {
   timeoutMs?: number;
 }
 
-/** The worker's answer to one part. */
-type Reply = { data: Float32Array } | { error: string };
+/** The worker's answer to one part (its output is in the shared output buffer). */
+type Reply = { done: true } | { error: string };
 
-interface Job {
-  x: Float32Array;
-  xShape: number[];
-  filterId: number;
-  filterData?: Float32Array;
-  filterShape: number[];
+/** A convolution's part: `x` convolved with the cached filter `filterId`. */
+interface ConvOp {
+  op: 'conv';
   strides: [number, number];
   dilations: [number, number];
   pad: [[number, number], [number, number], [number, number], [number, number]];
-  drop: number[];
 }
 
-/** The worker: a wasm backend that convolves the parts it is sent, woken through `ctrl[0]`. */
+/** A matrix product's part: the rows `x` times the cached right operand `filterId`. */
+interface MatMulOp {
+  op: 'matmul';
+  transposeB: boolean;
+}
+
+type Job = (ConvOp | MatMulOp) & {
+  /** The part's input: the first (product of xShape) floats of the shared input buffer. */
+  xShape: number[];
+  /** Output floats the worker writes at the start of the shared output buffer. */
+  outLength: number;
+  /** New shared buffers, when they had to grow. */
+  inBuffer?: SharedArrayBuffer;
+  outBuffer?: SharedArrayBuffer;
+  filterId: number;
+  filterData?: Float32Array;
+  filterShape: number[];
+  drop: number[];
+};
+
+/**
+ * The worker: a wasm backend that computes the parts (convolutions, matrix products) it is sent,
+ * woken through `ctrl[0]`.
+ */
 const WORKER_SOURCE = `
 const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');
 const tf = require(workerData.core);
@@ -55,36 +76,46 @@ require(workerData.wasm);
 const port = workerData.port;
 const ctrl = new Int32Array(workerData.ctrl);
 const filters = new Map();
+let input = new Float32Array(0);
+let output = new Float32Array(0);
 tf.setBackend('wasm').then(() => tf.ready()).then(() => {
   parentPort.postMessage({ ready: tf.getBackend() });
   const backend = tf.backend();
   let seen = 0;
   for (;;) {
-    Atomics.wait(ctrl, 0, seen);
+    // short waits: a lost wake-up (seen once in a few hundred frames, a minute long without a
+    // time limit) then costs at most 5 ms
+    while (Atomics.load(ctrl, 0) === seen) Atomics.wait(ctrl, 0, seen, 5);
     seen = Atomics.load(ctrl, 0);
     let msg = receiveMessageOnPort(port);
     while (!msg) msg = receiveMessageOnPort(port);
     const job = msg.message;
     if (job.stop) break;
+    if (job.inBuffer) input = new Float32Array(job.inBuffer);
+    if (job.outBuffer) output = new Float32Array(job.outBuffer);
     let reply;
     try {
       for (const id of job.drop) { const f = filters.get(id); if (f) { f.dispose(); filters.delete(id); } }
       if (job.filterData) filters.set(job.filterId, tf.tensor(job.filterData, job.filterShape, 'float32'));
       const f = filters.get(job.filterId);
       if (!f) throw new Error('conv worker: filter ' + job.filterId + ' was not sent');
-      const x = tf.tensor(job.x, job.xShape, 'float32');
-      const y = tf.conv2d(x, f, job.strides, job.pad, 'NHWC', job.dilations);
-      // a block copy off the heap (dataSync's slice of the heap is slow)
+      const size = job.xShape.reduce((a, b) => a * b, 1);
+      const x = tf.tensor(input.subarray(0, size), job.xShape, 'float32');
+      const y = job.op === 'matmul'
+        ? tf.matMul(x, f, false, job.transposeB)
+        : tf.conv2d(x, f, job.strides, job.pad, 'NHWC', job.dilations);
+      // a block copy off the heap into the shared buffer, whose pages stay mapped from call to call
+      // (a new array per call costs page faults: ~1 ms per MB)
       const view = backend.typedArrayFromHeap(y);
-      const data = new Float32Array(view.length);
-      data.set(view);
+      if (view.length !== job.outLength) throw new Error('conv worker: output of ' + view.length + ' floats, expected ' + job.outLength);
+      output.set(view);
       x.dispose();
       y.dispose();
-      reply = { data };
+      reply = { done: true };
     } catch (e) {
       reply = { error: String((e && e.stack) || e) };
     }
-    port.postMessage(reply, reply.data ? [reply.data.buffer] : []);
+    port.postMessage(reply);
     Atomics.store(ctrl, 1, seen);
     Atomics.notify(ctrl, 1);
   }
@@ -107,6 +138,11 @@ class ConvWorker {
   private readonly cached = new Map<number, number>();
   private cachedBytes = 0;
   private readonly ctrl: Int32Array;
+  /** The shared buffers the parts' inputs and outputs go through, grown as needed. */
+  private input = new Float32Array(new SharedArrayBuffer(0));
+  private output = new Float32Array(new SharedArrayBuffer(0));
+  private outLength = 0;
+  private sentInput: ArrayBufferLike | null = null;
 
   constructor(
     private readonly worker: Worker,
@@ -117,13 +153,23 @@ class ConvWorker {
     this.ctrl = new Int32Array(ctrl);
   }
 
-  /** Sends one part; {@link receive} collects it. */
+  /**
+   * The shared input buffer, at least `length` floats long: write the next part's input into it,
+   * then {@link send} the part.
+   */
+  inputBuffer(length: number): Float32Array {
+    if (this.input.length < length) this.input = new Float32Array(new SharedArrayBuffer(4 * grown(length)));
+    return this.input;
+  }
+
+  /** Sends one part (its input already in {@link inputBuffer}); {@link receive} collects it. */
   send(
-    x: Float32Array,
     xShape: number[],
+    outLength: number,
     filter: tf.TensorInfo,
+    filterShape: number[],
     filterValues: () => Float32Array,
-    conv: Omit<Job, 'x' | 'xShape' | 'filterId' | 'filterShape' | 'drop'>,
+    op: ConvOp | MatMulOp,
   ): void {
     let id = this.filterIds.get(filter.dataId);
     if (id === undefined) {
@@ -147,17 +193,27 @@ class ConvWorker {
         drop.push(old);
       }
     }
-    const job: Job = { ...conv, x, xShape, filterId: id, filterShape: [...filter.shape], drop };
+    const job: Job = { ...op, xShape, outLength, filterId: id, filterShape, drop };
     if (filterData) job.filterData = filterData;
-    const transfer = [x.buffer as ArrayBuffer];
-    if (filterData) transfer.push(filterData.buffer as ArrayBuffer);
-    this.port.postMessage(job, transfer);
+    if (this.sentInput !== this.input.buffer) {
+      job.inBuffer = this.input.buffer as SharedArrayBuffer;
+      this.sentInput = this.input.buffer;
+    }
+    if (this.output.length < outLength) {
+      this.output = new Float32Array(new SharedArrayBuffer(4 * grown(outLength)));
+      job.outBuffer = this.output.buffer as SharedArrayBuffer;
+    }
+    this.outLength = outLength;
+    this.port.postMessage(job, filterData ? [filterData.buffer as ArrayBuffer] : []);
     this.seq += 1;
     Atomics.store(this.ctrl, 0, this.seq);
     Atomics.notify(this.ctrl, 0);
   }
 
-  /** Waits (blocking this thread) for the part sent last. */
+  /**
+   * Waits (blocking this thread) for the part sent last, and returns its output: a view into the
+   * shared output buffer, valid until the next {@link send}.
+   */
   receive(): Float32Array {
     const deadline = Date.now() + this.options.timeoutMs;
     while (Atomics.load(this.ctrl, 1) !== this.seq) {
@@ -167,7 +223,9 @@ class ConvWorker {
           `wasm conv threads: the worker did not answer within ${this.options.timeoutMs} ms (call disableWasmConvThreads() and report this)`,
         );
       }
-      Atomics.wait(this.ctrl, 1, Atomics.load(this.ctrl, 1), left);
+      // at most 1 ms at a time: Node's main thread has been seen to miss the worker's notify once in
+      // a few hundred frames, which without a limit cost the whole timeout
+      Atomics.wait(this.ctrl, 1, Atomics.load(this.ctrl, 1), Math.min(left, 1));
     }
     let msg = receiveMessageOnPort(this.port);
     while (!msg) msg = receiveMessageOnPort(this.port);
@@ -178,7 +236,7 @@ class ConvWorker {
       this.cachedBytes = 0;
       throw new Error(`wasm conv threads: the worker's part failed: ${reply.error}`);
     }
-    return reply.data;
+    return this.output.subarray(0, this.outLength);
   }
 
   async stop(): Promise<void> {
@@ -191,7 +249,7 @@ class ConvWorker {
   }
 }
 
-let active: { worker: ConvWorker; original: tf.KernelFunc } | null = null;
+let active: { worker: ConvWorker; originalConv: tf.KernelFunc; originalMatMul: tf.KernelFunc } | null = null;
 
 /** Whether {@link enableWasmConvThreads} is in effect. */
 export function wasmConvThreadsEnabled(): boolean {
@@ -234,44 +292,56 @@ async function startWorker(options: Required<WasmConvThreadsOptions>): Promise<C
   return new ConvWorker(worker, port1, ctrl, options);
 }
 
-type Pad4 = Job['pad'];
+type Pad4 = ConvOp['pad'];
 
 /**
- * Runs the large `Conv2D`s of the wasm backend on two threads: this one and a worker thread with a
+ * Runs the large `Conv2D`s and `BatchMatMul`s of the wasm backend on two threads: this one and a worker thread with a
  * wasm backend of its own (Node only). Call it after `selectBackend('wasm')`; it resolves when the
  * worker is ready. Returns false (and does nothing) when the wasm backend is not registered or the
- * threads are already on. Only NHWC float32 convolutions are split; the others run as before.
+ * threads are already on. Only NHWC float32 convolutions and float32 matrix products with batch 1
+ * and an untransposed left operand are split; the others run as before.
  */
 export async function enableWasmConvThreads(options: WasmConvThreadsOptions = {}): Promise<boolean> {
-  if (active || !tf.getKernel('Conv2D', 'wasm')) return false;
+  if (active || !tf.getKernel('Conv2D', 'wasm') || !tf.getKernel('BatchMatMul', 'wasm')) return false;
   const opts: Required<WasmConvThreadsOptions> = {
-    minFlops: options.minFlops ?? 1e8,
+    minFlops: options.minFlops ?? 3e7,
     filterCacheBytes: options.filterCacheBytes ?? 512 * 2 ** 20,
     timeoutMs: options.timeoutMs ?? 60_000,
   };
   const worker = await startWorker(opts);
-  const current = tf.getKernel('Conv2D', 'wasm');
-  if (active || !current) {
+  const conv = tf.getKernel('Conv2D', 'wasm');
+  const matMul = tf.getKernel('BatchMatMul', 'wasm');
+  if (active || !conv || !matMul) {
     await worker.stop();
     return false;
   }
-  const original = current.kernelFunc;
-  const kernelFunc: tf.KernelFunc = (args) => {
-    const split = splitConv(args, worker, original, opts.minFlops);
-    return split ?? original(args);
-  };
-  replaceWasmKernel('Conv2D', kernelFunc);
-  active = { worker, original };
+  const originalConv = conv.kernelFunc;
+  const originalMatMul = matMul.kernelFunc;
+  replaceWasmKernel(
+    'Conv2D',
+    (args) => splitConv(args, worker, originalConv, opts.minFlops) ?? originalConv(args),
+  );
+  replaceWasmKernel(
+    'BatchMatMul',
+    (args) => splitMatMul(args, worker, originalMatMul, opts.minFlops) ?? originalMatMul(args),
+  );
+  active = { worker, originalConv, originalMatMul };
   return true;
 }
 
-/** Puts the one-thread `Conv2D` back and stops the worker. */
+/** Puts the one-thread `Conv2D` and `BatchMatMul` back and stops the worker. */
 export async function disableWasmConvThreads(): Promise<void> {
   if (!active) return;
-  const { worker, original } = active;
+  const { worker, originalConv, originalMatMul } = active;
   active = null;
-  replaceWasmKernel('Conv2D', original);
+  replaceWasmKernel('Conv2D', originalConv);
+  replaceWasmKernel('BatchMatMul', originalMatMul);
   await worker.stop();
+}
+
+/** A shared buffer's new length in floats: the next power of two, at least 64 Ki. */
+function grown(length: number): number {
+  return Math.max(2 ** 16, 2 ** Math.ceil(Math.log2(length)));
 }
 
 /**
@@ -358,12 +428,15 @@ function splitConv(
 
   // the worker's part first, so that both run at once
   const theirs = inputOf(parts[1]);
+  worker.inputBuffer(theirs.values.length).set(theirs.values);
   worker.send(
-    copy(theirs.values),
     theirs.shape,
+    (parts[1].b1 - parts[1].b0) * (parts[1].r1 - parts[1].r0) * info.outWidth * info.outChannels,
     filter,
+    [...filter.shape],
     () => copy(backend.typedArrayFromHeap(filter) as Float32Array),
     {
+      op: 'conv',
       strides,
       dilations,
       pad: parts[1].pad,
@@ -371,21 +444,94 @@ function splitConv(
   );
 
   // this thread's part, on a copy of its input rows
-  const ours = inputOf(parts[0]);
-  const mine = backend.makeOutput(ours.shape, 'float32');
-  let result: tf.TensorInfo | null = null;
+  const attrsMine = { ...attrs, pad: parts[0].pad, dimRoundingMode: undefined } as unknown as tf.NamedAttrMap;
+  return runOursAndJoin(
+    backend,
+    worker,
+    inputOf(parts[0]).shape,
+    () => inputOf(parts[0]).values,
+    (mine) =>
+      original({ inputs: { x: mine, filter }, attrs: attrsMine, backend: args.backend as tf.KernelBackend }),
+    [N, outH, info.outWidth, info.outChannels],
+    N >= 2 ? parts[1].b0 * outImage : parts[1].r0 * info.outWidth * info.outChannels,
+  );
+}
+
+/**
+ * The two-thread matrix product, or null when this one stays on one thread. Only single products
+ * (batch 1) with an untransposed left operand are split, by its rows; the right operand (a layer's
+ * weight, mostly) is cached by the worker like a filter.
+ */
+function splitMatMul(
+  args: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown },
+  worker: ConvWorker,
+  original: tf.KernelFunc,
+  minFlops: number,
+): tf.TensorInfo | null {
+  const a = args.inputs.a as tf.TensorInfo;
+  const b = args.inputs.b as tf.TensorInfo;
+  const { transposeA, transposeB } = (args.attrs ?? {}) as unknown as tf.BatchMatMulAttrs;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || transposeA) return null;
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  if (ra < 2 || rb < 2) return null;
+  if (tf.util.sizeFromShape(a.shape.slice(0, -2)) !== 1 || tf.util.sizeFromShape(b.shape.slice(0, -2)) !== 1)
+    return null;
+  const M = a.shape[ra - 2]!;
+  const K = a.shape[ra - 1]!;
+  const N = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+  const inner = transposeB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
+  if (inner !== K || M < 2 || 2 * M * K * N < minFlops) return null;
+  const backend = args.backend as WasmBackend;
+  const half = Math.ceil(M / 2);
+  const bShape = transposeB ? [N, K] : [K, N];
+
+  // the worker's rows first, so that both run at once
+  const all = backend.typedArrayFromHeap(a) as Float32Array;
+  worker.inputBuffer((M - half) * K).set(all.subarray(half * K, M * K));
+  worker.send(
+    [M - half, K],
+    (M - half) * N,
+    b,
+    bShape,
+    () => copy(backend.typedArrayFromHeap(b) as Float32Array),
+    { op: 'matmul', transposeB: Boolean(transposeB) },
+  );
+
+  // this thread's rows, on a copy
+  const attrsMine = { transposeA: false, transposeB: Boolean(transposeB) } as unknown as tf.NamedAttrMap;
+  return runOursAndJoin(
+    backend,
+    worker,
+    [half, K],
+    () => (backend.typedArrayFromHeap(a) as Float32Array).subarray(0, half * K),
+    (mine) =>
+      original({ inputs: { a: mine, b }, attrs: attrsMine, backend: args.backend as tf.KernelBackend }),
+    [...tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), M, N],
+    half * N,
+  );
+}
+
+/**
+ * This thread's half of a split kernel, after the worker's was sent: runs `run` on a copy of this
+ * half's input (`values`, read after the copy is allocated, since that may move the wasm heap),
+ * collects the worker's half, and joins them: this half's output first, the worker's from
+ * `theirsAt`. Whatever fails, the worker's answer is collected and nothing is left on the heap.
+ */
+function runOursAndJoin(
+  backend: WasmBackend,
+  worker: ConvWorker,
+  shape: number[],
+  values: () => Float32Array,
+  run: (mine: tf.TensorInfo) => tf.TensorInfo | tf.TensorInfo[],
+  outShape: number[],
+  theirsAt: number,
+): tf.TensorInfo {
+  const mine = backend.makeOutput(shape, 'float32');
+  let result: tf.TensorInfo;
   try {
-    (backend.typedArrayFromHeap(mine) as Float32Array).set(inputOf(parts[0]).values);
-    const attrsMine = {
-      ...attrs,
-      pad: parts[0].pad,
-      dimRoundingMode: undefined,
-    } as unknown as tf.NamedAttrMap;
-    result = original({
-      inputs: { x: mine, filter },
-      attrs: attrsMine,
-      backend: args.backend as tf.KernelBackend,
-    }) as tf.TensorInfo;
+    (backend.typedArrayFromHeap(mine) as Float32Array).set(values());
+    result = run(mine) as tf.TensorInfo;
   } catch (e) {
     try {
       worker.receive();
@@ -396,23 +542,17 @@ function splitConv(
     throw e;
   }
   backend.disposeData(mine.dataId);
-  let other: Float32Array;
+  let theirs: Float32Array;
   try {
-    other = worker.receive();
+    theirs = worker.receive();
   } catch (e) {
     backend.disposeData(result.dataId);
     throw e;
   }
-  const out = backend.makeOutput([N, outH, info.outWidth, info.outChannels], 'float32');
+  const out = backend.makeOutput(outShape, 'float32');
   const outValues = backend.typedArrayFromHeap(out) as Float32Array;
-  const ourValues = backend.typedArrayFromHeap(result) as Float32Array;
-  if (N >= 2) {
-    outValues.set(ourValues, 0);
-    outValues.set(other, parts[1].b0 * outImage);
-  } else {
-    outValues.set(ourValues, 0);
-    outValues.set(other, parts[1].r0 * info.outWidth * info.outChannels);
-  }
+  outValues.set(backend.typedArrayFromHeap(result) as Float32Array, 0);
+  outValues.set(theirs, theirsAt);
   backend.disposeData(result.dataId);
   return out;
 }
