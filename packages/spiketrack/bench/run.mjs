@@ -8,6 +8,7 @@
 //   npm run bench                      # everything (about 15 min on 2 cores)
 //   npm run bench -- tiny_256_t1       # some configurations only
 //   SPIKETRACK_BENCH_BACKENDS=wasm npm run bench
+//   SPIKETRACK_BENCH_TRACKER=0 npm run bench   # the model only, not bench/tracker.mjs
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -163,7 +164,7 @@ const out = {
   },
   totalS: (Date.now() - started) / 1000,
   note: [
-    'Times are medians (and minima, *MinMs) of timed runs after a warm-up run (the warm-up runs under tf.profile for the peak tensor bytes; trackFrame has a second warm-up, the op count).',
+    'Times are medians (and minima, *MinMs) of timed runs after warm-up runs: one under tf.profile (the peak tensor bytes, the per-kernel times), trackFrame\'s op count, then untimed runs until 3 s have passed (at most 6 in all; warmupRuns), so that the times are the steady per-frame ones.',
     'frameGflops = 2 * dense MACs of one trackFrame (@spiketrack/energy countOps) / its median time; convPeakGflops = a large 3x3 NHWC conv2d on the same backend in the same process.',
     'peakRssMiB = the process maximum RSS (one process per case); peakTensorMiB = the most tf.memory() bytes during a call.',
     'The machine may be shared with other processes: see the load averages (loadavg1AtStart per case).',
@@ -183,4 +184,5 @@ writeFileSync(join(resultsDir, 'model.json'), `${JSON.stringify(out, null, 2)}\n
 console.log(`\nwrote ${join(resultsDir, 'model.json')} (${(out.totalS / 60).toFixed(1)} min)`);
 
 // End-to-end tracking speed on the synthetic suite (crop and preprocessing included): bench/tracker.mjs.
-spawnSync(process.execPath, [join(here, 'tracker.mjs')], { stdio: 'inherit', timeout: 15 * 60_000 });
+if (process.env.SPIKETRACK_BENCH_TRACKER !== '0')
+  spawnSync(process.execPath, [join(here, 'tracker.mjs')], { stdio: 'inherit', timeout: 15 * 60_000 });

@@ -31,7 +31,7 @@ export const CONV_THREADS_OPTION = { 'conv-threads': { type: 'boolean', default:
 
 /** Help line for {@link CONV_THREADS_OPTION}. */
 export const CONV_THREADS_HELP =
-  '  --conv-threads         wasm: run each large convolution and product on two threads (a worker takes\n                         half; the same results, bit for bit; 1.1–1.6× faster per frame on 2 cores)';
+  '  --conv-threads         wasm: run each large convolution and product on two threads (a worker takes\n                         half; the same results, bit for bit; up to 1.7× faster per frame on 2 cores)';
 
 /**
  * Turns on two-thread wasm convolutions (`enableWasmConvThreads` of `@spiketrack/neurons/node`)
