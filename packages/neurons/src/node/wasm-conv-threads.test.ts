@@ -99,6 +99,23 @@ describe.skipIf(testBackend() !== 'wasm')('wasm Conv2D on two threads', () => {
     tf.dispose([a, b, split, again, at, aT, single, singleT]);
   });
 
+  it("takes a 1×1 filter that is also used, reshaped, as a product's right operand", async () => {
+    // tf.reshape shares the data: the worker holds it under the shape it was first sent with
+    const f = randomTensor([1, 1, 24, 40], 90) as tf.Tensor4D;
+    const x = randomTensor([1, 8, 8, 24], 91) as tf.Tensor4D;
+    const a = randomTensor([64, 24], 92);
+    // the product first, so that the worker keeps the data as a matrix before the convolution
+    const run = () => [tf.matMul(a, tf.reshape(f, [24, 40])), tf.conv2d(x, f, 1, 'valid')];
+    const split = run();
+    await disableWasmConvThreads();
+    const single = run();
+    await enableWasmConvThreads({ minFlops: 0 });
+    for (let i = 0; i < 2; i++) {
+      expect(Array.from(await split[i]!.data())).toEqual(Array.from(await single[i]!.data()));
+    }
+    tf.dispose([f, x, a, ...split, ...single]);
+  });
+
   it('keeps small convolutions on one thread by default, and leaks nothing', async () => {
     await disableWasmConvThreads();
     expect(await enableWasmConvThreads()).toBe(true);

@@ -97,8 +97,10 @@ tf.setBackend('wasm').then(() => tf.ready()).then(() => {
     try {
       for (const id of job.drop) { const f = filters.get(id); if (f) { f.dispose(); filters.delete(id); } }
       if (job.filterData) filters.set(job.filterId, tf.tensor(job.filterData, job.filterShape, 'float32'));
-      const f = filters.get(job.filterId);
-      if (!f) throw new Error('conv worker: filter ' + job.filterId + ' was not sent');
+      const kept = filters.get(job.filterId);
+      if (!kept) throw new Error('conv worker: filter ' + job.filterId + ' was not sent');
+      // one tensor's data under two shapes (tf.reshape shares it): a 1×1 filter used as a matrix
+      const f = kept.shape.join() === job.filterShape.join() ? kept : tf.reshape(kept, job.filterShape);
       const size = job.xShape.reduce((a, b) => a * b, 1);
       const x = tf.tensor(input.subarray(0, size), job.xShape, 'float32');
       const y = job.op === 'matmul'
@@ -111,6 +113,7 @@ tf.setBackend('wasm').then(() => tf.ready()).then(() => {
       output.set(view);
       x.dispose();
       y.dispose();
+      if (f !== kept) f.dispose();
       reply = { done: true };
     } catch (e) {
       reply = { error: String((e && e.stack) || e) };
