@@ -164,7 +164,7 @@ const out = {
   },
   totalS: (Date.now() - started) / 1000,
   note: [
-    'Times are medians (and minima, *MinMs) of timed runs after warm-up runs: one under tf.profile (the peak tensor bytes, the per-kernel times), trackFrame\'s op count, then untimed runs until 3 s have passed (at most 6 in all; warmupRuns), so that the times are the steady per-frame ones.',
+    "Times are medians (and minima, *MinMs) of timed runs after warm-up runs: one under tf.profile (the peak tensor bytes, the per-kernel times), trackFrame's op count, then untimed runs until 3 s have passed (at most 6 in all; warmupRuns), so that the times are the steady per-frame ones.",
     'frameGflops = 2 * dense MACs of one trackFrame (@spiketrack/energy countOps) / its median time; convPeakGflops = a large 3x3 NHWC conv2d on the same backend in the same process.',
     'peakRssMiB = the process maximum RSS (one process per case); peakTensorMiB = the most tf.memory() bytes during a call.',
     'The machine may be shared with other processes: see the load averages (loadavg1AtStart per case).',
