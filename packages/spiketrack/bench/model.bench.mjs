@@ -13,7 +13,7 @@
 // node bench/model.bench.mjs <backend> <config> [--no-count]
 // <backend>: wasm, wasm-2t (wasm with two-thread convolutions), cpu, webgpu, tensorflow
 import { countOps } from '@spiketrack/energy';
-import { enableWasmConvThreads, selectBackend } from '@spiketrack/neurons/node';
+import { enableWasmConvThreads, selectBackend, wasmConvThreadsStats } from '@spiketrack/neurons/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { SpikeTrackModel } from 'spiketrack';
 
@@ -90,6 +90,7 @@ async function measure(call, extraWarmup) {
   const minRuns = warmupMs > VERY_HEAVY_MS ? 1 : warmupMs > HEAVY_MS ? 2 : 3;
   // Counted after the warm-up: first calls fill lasting caches (BatchNorm constants, embeddings).
   const before = tf.memory().numTensors;
+  const threadsBefore = wasmConvThreadsStats();
   const samples = [];
   const start = performance.now();
   while (samples.length < minRuns || (performance.now() - start < MIN_MS && samples.length < MAX_RUNS)) {
@@ -99,6 +100,7 @@ async function measure(call, extraWarmup) {
     samples.push(performance.now() - t0);
     release(out);
   }
+  const threadsAfter = wasmConvThreadsStats();
   const kernels = new Map();
   for (const k of profile.kernels) {
     if (k.name === 'unnamed scope') continue;
@@ -120,6 +122,17 @@ async function measure(call, extraWarmup) {
     kernelMsByName: [...kernels.values()].sort((a, b) => b.ms - a.ms).slice(0, 8),
     /** Tensors the timed runs left behind (0 when the calls are tidy). */
     leakedTensors: tf.memory().numTensors - before,
+    /**
+     * wasm-2t: kernels split between the threads per timed run, and filter bytes copied to the
+     * worker during the timed runs (0 when the weights stay cached from frame to frame).
+     */
+    threads:
+      threadsBefore && threadsAfter
+        ? {
+            splitKernelsPerRun: (threadsAfter.splitKernels - threadsBefore.splitKernels) / samples.length,
+            filterBytesSent: threadsAfter.filterBytesSent - threadsBefore.filterBytesSent,
+          }
+        : null,
     extra,
   };
 }

@@ -9,5 +9,7 @@ export {
   disableWasmConvThreads,
   enableWasmConvThreads,
   type WasmConvThreadsOptions,
+  type WasmConvThreadsStats,
   wasmConvThreadsEnabled,
+  wasmConvThreadsStats,
 } from './wasm-conv-threads';

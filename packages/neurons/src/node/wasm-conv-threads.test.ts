@@ -1,7 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoLeak, testBackend } from '../../../../test-support/helpers';
-import { disableWasmConvThreads, enableWasmConvThreads, wasmConvThreadsEnabled } from './wasm-conv-threads';
+import {
+  disableWasmConvThreads,
+  enableWasmConvThreads,
+  wasmConvThreadsEnabled,
+  wasmConvThreadsStats,
+} from './wasm-conv-threads';
 
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 
@@ -51,6 +56,7 @@ describe.skipIf(testBackend() !== 'wasm')('wasm Conv2D on two threads', () => {
   it('is on, once', async () => {
     expect(wasmConvThreadsEnabled()).toBe(true);
     expect(await enableWasmConvThreads()).toBe(false);
+    expect(wasmConvThreadsStats()).not.toBeNull();
   });
 
   it.each(CASES.map((c, i) => [i, c] as const))('case %i equals the one-thread kernel', async (i, c) => {
@@ -104,20 +110,46 @@ describe.skipIf(testBackend() !== 'wasm')('wasm Conv2D on two threads', () => {
     const f = randomTensor([1, 1, 24, 40], 90) as tf.Tensor4D;
     const x = randomTensor([1, 8, 8, 24], 91) as tf.Tensor4D;
     const a = randomTensor([64, 24], 92);
-    // the product first, so that the worker keeps the data as a matrix before the convolution
+    // the worker caches the data on its second sighting (the convolution, as a filter); the next
+    // product takes it as a matrix
     const run = () => [tf.matMul(a, tf.reshape(f, [24, 40])), tf.conv2d(x, f, 1, 'valid')];
-    const split = run();
+    const split = [...run(), ...run()];
     await disableWasmConvThreads();
     const single = run();
     await enableWasmConvThreads({ minFlops: 0 });
-    for (let i = 0; i < 2; i++) {
-      expect(Array.from(await split[i]!.data())).toEqual(Array.from(await single[i]!.data()));
+    for (let i = 0; i < 4; i++) {
+      expect(Array.from(await split[i]!.data())).toEqual(Array.from(await single[i % 2]!.data()));
     }
     tf.dispose([f, x, a, ...split, ...single]);
   });
 
+  it('caches a filter from its second use on, and never one used once', async () => {
+    const x = randomTensor([1, 12, 12, 16], 93) as tf.Tensor4D;
+    const bytes = 3 * 3 * 16 * 24 * 4;
+    const before = wasmConvThreadsStats()!;
+    // a new filter each call, as in training: sent with its part every time, never kept
+    for (let i = 0; i < 4; i++) {
+      const f = randomTensor([3, 3, 16, 24], 100 + i) as tf.Tensor4D;
+      tf.dispose([tf.conv2d(x, f, 1, 'same'), f]);
+    }
+    const fresh = wasmConvThreadsStats()!;
+    expect(fresh.splitKernels - before.splitKernels).toBe(4);
+    expect(fresh.cachedFilters).toBe(before.cachedFilters);
+    expect(fresh.filterBytesSent - before.filterBytesSent).toBe(4 * bytes);
+    // the same filter five times, as in inference: sent twice, then kept
+    const f = randomTensor([3, 3, 16, 24], 110) as tf.Tensor4D;
+    for (let i = 0; i < 5; i++) tf.conv2d(x, f, 1, 'same').dispose();
+    const same = wasmConvThreadsStats()!;
+    expect(same.splitKernels - fresh.splitKernels).toBe(5);
+    expect(same.cachedFilters).toBe(fresh.cachedFilters + 1);
+    expect(same.cachedFilterBytes - fresh.cachedFilterBytes).toBe(bytes);
+    expect(same.filterBytesSent - fresh.filterBytesSent).toBe(2 * bytes);
+    tf.dispose([x, f]);
+  });
+
   it('keeps small convolutions on one thread by default, and leaks nothing', async () => {
     await disableWasmConvThreads();
+    expect(wasmConvThreadsStats()).toBeNull();
     expect(await enableWasmConvThreads()).toBe(true);
     const x = randomTensor([1, 32, 32, 64], 1) as tf.Tensor4D;
     const f = randomTensor([3, 3, 64, 64], 2) as tf.Tensor4D;

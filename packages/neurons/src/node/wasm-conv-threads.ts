@@ -9,9 +9,10 @@
  * the left operand. Both parts are XNNPACK's kernel on the same values, so the result equals the
  * one-thread kernel's.
  *
- * The worker keeps the filters (and right operands of products) it has been sent (up to a byte budget, least recently used first):
- * made for inference, where the weights stay the same from frame to frame. In training every step
- * sends new filters; it works, but gains less.
+ * The worker keeps the filters (and right operands of products) it has been sent a second time (up
+ * to a byte budget, least recently used first): made for inference, where the weights stay the same
+ * from frame to frame. A filter seen once (in training, every step's new weights) is sent with its
+ * part and dropped after it, so it does not push the lasting ones out.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -59,6 +60,7 @@ type Job = (ConvOp | MatMulOp) & {
   /** New shared buffers, when they had to grow. */
   inBuffer?: SharedArrayBuffer;
   outBuffer?: SharedArrayBuffer;
+  /** The cached filter to use, or 0: use `filterData` for this part only. */
   filterId: number;
   filterData?: Float32Array;
   filterShape: number[];
@@ -96,8 +98,9 @@ tf.setBackend('wasm').then(() => tf.ready()).then(() => {
     let reply;
     try {
       for (const id of job.drop) { const f = filters.get(id); if (f) { f.dispose(); filters.delete(id); } }
-      if (job.filterData) filters.set(job.filterId, tf.tensor(job.filterData, job.filterShape, 'float32'));
-      const kept = filters.get(job.filterId);
+      const once = job.filterId === 0 ? tf.tensor(job.filterData, job.filterShape, 'float32') : null;
+      if (job.filterData && !once) filters.set(job.filterId, tf.tensor(job.filterData, job.filterShape, 'float32'));
+      const kept = once || filters.get(job.filterId);
       if (!kept) throw new Error('conv worker: filter ' + job.filterId + ' was not sent');
       // one tensor's data under two shapes (tf.reshape shares it): a 1×1 filter used as a matrix
       const f = kept.shape.join() === job.filterShape.join() ? kept : tf.reshape(kept, job.filterShape);
@@ -114,6 +117,7 @@ tf.setBackend('wasm').then(() => tf.ready()).then(() => {
       x.dispose();
       y.dispose();
       if (f !== kept) f.dispose();
+      if (once) once.dispose();
       reply = { done: true };
     } catch (e) {
       reply = { error: String((e && e.stack) || e) };
@@ -136,10 +140,15 @@ function selfUrl(): string {
 class ConvWorker {
   private seq = 0;
   private nextFilterId = 1;
+  /** The cache's ids of the filters (their dataIds) seen twice or more. */
   private readonly filterIds = new WeakMap<object, number>();
+  /** The filters seen once so far: sent with their part, not cached. */
+  private readonly seenOnce = new WeakSet<object>();
   /** Filter id → bytes, in the order of last use (a Map keeps insertion order). */
   private readonly cached = new Map<number, number>();
   private cachedBytes = 0;
+  private parts = 0;
+  private filterBytesSent = 0;
   private readonly ctrl: Int32Array;
   /** The shared buffers the parts' inputs and outputs go through, grown as needed. */
   private input = new Float32Array(new SharedArrayBuffer(0));
@@ -175,14 +184,20 @@ class ConvWorker {
     op: ConvOp | MatMulOp,
   ): void {
     let id = this.filterIds.get(filter.dataId);
-    if (id === undefined) {
+    if (id === undefined && !this.seenOnce.has(filter.dataId)) {
+      this.seenOnce.add(filter.dataId);
+      id = 0;
+    } else if (id === undefined) {
+      this.seenOnce.delete(filter.dataId);
       id = this.nextFilterId++;
       this.filterIds.set(filter.dataId, id);
     }
     const drop: number[] = [];
     let filterData: Float32Array | undefined;
-    const bytes = this.cached.get(id);
-    if (bytes !== undefined) {
+    const bytes = id === 0 ? undefined : this.cached.get(id);
+    if (id === 0) {
+      filterData = filterValues();
+    } else if (bytes !== undefined) {
       this.cached.delete(id);
       this.cached.set(id, bytes);
     } else {
@@ -196,6 +211,8 @@ class ConvWorker {
         drop.push(old);
       }
     }
+    this.parts += 1;
+    if (filterData) this.filterBytesSent += filterData.byteLength;
     const job: Job = { ...op, xShape, outLength, filterId: id, filterShape, drop };
     if (filterData) job.filterData = filterData;
     if (this.sentInput !== this.input.buffer) {
@@ -242,6 +259,15 @@ class ConvWorker {
     return this.output.subarray(0, this.outLength);
   }
 
+  stats(): WasmConvThreadsStats {
+    return {
+      splitKernels: this.parts,
+      cachedFilters: this.cached.size,
+      cachedFilterBytes: this.cachedBytes,
+      filterBytesSent: this.filterBytesSent,
+    };
+  }
+
   async stop(): Promise<void> {
     this.port.postMessage({ stop: true });
     this.seq += 1;
@@ -253,6 +279,25 @@ class ConvWorker {
 }
 
 let active: { worker: ConvWorker; originalConv: tf.KernelFunc; originalMatMul: tf.KernelFunc } | null = null;
+
+/** What the two threads have done since {@link enableWasmConvThreads}: see {@link wasmConvThreadsStats}. */
+export interface WasmConvThreadsStats {
+  /** Kernels (`Conv2D`, `BatchMatMul`) split between the threads; the others ran on one. */
+  splitKernels: number;
+  /** Filters (and right operands) the worker holds now, and their bytes. */
+  cachedFilters: number;
+  cachedFilterBytes: number;
+  /** Bytes of filters copied to the worker in all: flat after the first frames of inference. */
+  filterBytesSent: number;
+}
+
+/**
+ * What {@link enableWasmConvThreads} has done so far, or null when it is not in effect: whether
+ * the kernels of a model are large enough to be split, and whether its weights stay cached.
+ */
+export function wasmConvThreadsStats(): WasmConvThreadsStats | null {
+  return active ? active.worker.stats() : null;
+}
 
 /** Whether {@link enableWasmConvThreads} is in effect. */
 export function wasmConvThreadsEnabled(): boolean {
