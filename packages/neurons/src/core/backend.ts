@@ -19,9 +19,18 @@ export interface BackendSelection {
   adapter?: string;
   /** Backends tried before the chosen one, with the reason each was skipped. */
   skipped: { backend: BackendName; reason: string }[];
+  /** For wasm: the threads its kernels run on (XNNPACK's pool; see `wasmThreads`). */
+  threads?: number;
 }
 
-type Loader = () => Promise<unknown>;
+/** Loads a backend's package (which registers the backend), given the selection's options. */
+type Loader = (options: SelectBackendOptions) => Promise<unknown>;
+
+/** What the wasm package offers for threads (tfjs-backend-wasm's exports). */
+interface WasmThreadsApi {
+  setThreadsCount?(n: number): void;
+  getThreadsCount?(): number;
+}
 
 /**
  * Loaders of the backend packages. They are dynamic imports so that the packages stay optional
@@ -30,7 +39,13 @@ type Loader = () => Promise<unknown>;
  */
 const loaders: Record<BackendName, Loader> = {
   cpu: () => import('@tensorflow/tfjs-backend-cpu'),
-  wasm: () => import('@tensorflow/tfjs-backend-wasm'),
+  wasm: async (options) => {
+    const pkg: WasmThreadsApi = await import('@tensorflow/tfjs-backend-wasm');
+    // browsers: tfjs runs the threaded build where the page is cross-origin isolated, on at most
+    // half the cores; this sets the count for the backend's first start
+    if (options.wasmThreads !== undefined) pkg.setThreadsCount?.(options.wasmThreads);
+    return pkg;
+  },
   webgpu: async () => {
     if (typeof navigator === 'undefined' || !(navigator as { gpu?: unknown }).gpu) {
       throw new BackendError(
@@ -76,9 +91,10 @@ function describeWebGPUAdapter(): string | undefined {
   }
 }
 
-async function trySet(name: BackendName): Promise<void> {
+async function trySet(name: BackendName, options: SelectBackendOptions): Promise<unknown> {
+  let pkg: unknown;
   try {
-    await loaders[name]();
+    pkg = await loaders[name](options);
   } catch (e) {
     if (e instanceof BackendError) throw e;
     throw new BackendError(`cannot load the '${name}' backend: ${(e as Error).message}`);
@@ -116,6 +132,7 @@ async function trySet(name: BackendName): Promise<void> {
   }
   await tf.ready();
   await ensureGradients();
+  return pkg;
 }
 
 /**
@@ -134,6 +151,13 @@ export interface SelectBackendOptions {
    * named `'webgpu'` always uses whatever adapter there is.
    */
   allowSoftwareWebGPU?: boolean;
+  /**
+   * Threads for the wasm backend's kernels (XNNPACK's thread pool), set when the backend starts.
+   * In Node (`@spiketrack/neurons/node`) tfjs runs wasm on one thread; this starts its threaded
+   * build there, capped at the machine's cores and 8. Default 1 in Node; in browsers tfjs's own
+   * default (threads only on cross-origin-isolated pages, at most half the cores).
+   */
+  wasmThreads?: number;
 }
 
 /**
@@ -155,14 +179,19 @@ export async function selectBackend(
   const order: BackendName[] = name === 'auto' ? ['webgpu', 'tensorflow', 'wasm', 'cpu'] : [name];
   const skipped: BackendSelection['skipped'] = [];
   for (const b of order) {
+    let pkg: unknown;
     try {
-      await trySet(b);
+      pkg = await trySet(b, options);
     } catch (e) {
       if (name !== 'auto') throw e;
       skipped.push({ backend: b, reason: (e as Error).message });
       continue;
     }
     const selection: BackendSelection = { backend: b, skipped };
+    if (b === 'wasm') {
+      const count = (pkg as WasmThreadsApi | undefined)?.getThreadsCount?.();
+      if (typeof count === 'number' && count > 0) selection.threads = count;
+    }
     if (b === 'webgpu') {
       const adapter = describeWebGPUAdapter();
       if (adapter) selection.adapter = adapter;

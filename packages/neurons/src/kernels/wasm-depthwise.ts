@@ -32,7 +32,7 @@ import {
   V128,
   v128zero,
 } from './wasm-assembler';
-import { heapOffset, type WasmBackend } from './wasm-heap';
+import { backendMemory, heapOffset, type WasmBackend } from './wasm-heap';
 import { replaceWasmKernel } from './wasm-replace';
 
 const KERNEL = 'DepthwiseConv2dNative';
@@ -185,7 +185,7 @@ function simdDepthwise(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | tf.T
     dataFormat?: string;
   };
   const fs =
-    enabled && x.dtype === 'float32' && filter.dtype === 'float32' ? functionsFor(b.wasm.asm?.memory) : null;
+    enabled && x.dtype === 'float32' && filter.dtype === 'float32' ? functionsFor(backendMemory(b)) : null;
   if (!fs || (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC'))
     return (native as tf.KernelFunc)(args);
   const info = tf.backend_util.computeConv2DInfo(

@@ -27,7 +27,7 @@ import {
   V128,
   v128zero,
 } from './wasm-assembler';
-import { heapOffset, type WasmBackend } from './wasm-heap';
+import { backendMemory, heapOffset, type WasmBackend } from './wasm-heap';
 
 /** `(a, b, y, m, k, rowBytesB, coverBytes, rowBytesA)`: one product `[m, k] · [k, n]`, `rowBytesB = 4n`. */
 type MatMulSimd = (
@@ -134,7 +134,7 @@ export function simdBatchMatMul(
   outShape: number[],
 ): tf.TensorInfo | null {
   const be = backend as WasmBackend;
-  const fs = functionsFor(be.wasm.asm?.memory);
+  const fs = functionsFor(backendMemory(be));
   if (!fs) return null;
   const { batchA, batchB, m, k, n } = dims;
   const batch = Math.max(batchA, batchB);

@@ -7,7 +7,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { backendSigmoid, lifAttrs, niLifAttrs, outputOf, stepsAndNeurons } from './kernel-util';
 import { isPowerOfTwo, lifLoop, lifLoopConfig, niLifGradLoop, niLifLoop } from './loops';
 import { LIF_KERNEL, NI_LIF_GRAD_KERNEL, NI_LIF_KERNEL } from './names';
-import { heapOffset as offset, type WasmBackend } from './wasm-heap';
+import { backendMemory, heapOffset as offset, type WasmBackend } from './wasm-heap';
 import { SIMD_NEURONS, wasmSimdKernels } from './wasm-simd';
 
 function heapF32(b: WasmBackend, t: tf.TensorInfo): Float32Array {
@@ -32,7 +32,7 @@ const niLifWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const sig = steps > 1 ? backendSigmoid(decayLogits, b, 'wasm') : null;
   // Allocate before taking any view of the heap: an allocation may grow (and detach) it.
   const out = b.makeOutput(x.shape.slice(), 'float32');
-  const simd = wasmSimdKernels(b.wasm.asm?.memory);
+  const simd = wasmSimdKernels(backendMemory(b));
   const n4 = simdNeurons(neurons, simd);
   if (n4 > 0) {
     simd!.niLif(output, isPowerOfTwo(a.levels))(
@@ -70,7 +70,7 @@ const lifWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     tauPowerOfTwo: isPowerOfTwo(c.tau),
     output,
   };
-  const simd = wasmSimdKernels(b.wasm.asm?.memory)?.lif(shape) ?? null;
+  const simd = wasmSimdKernels(backendMemory(b))?.lif(shape) ?? null;
   const n4 = simdNeurons(neurons, simd);
   if (n4 > 0) {
     simd!(

@@ -6,7 +6,14 @@ import {
   setBackendLoader,
 } from '../core/backend';
 import { BackendError } from '../core/errors';
+import { prepareWasmThreads } from './wasm-threads';
 import { installNodeWebGPU, probeWebGPUAdapter } from './webgpu-setup';
+
+setBackendLoader('wasm', async (options) => {
+  const pkg = await import('@tensorflow/tfjs-backend-wasm');
+  prepareWasmThreads(pkg, options.wasmThreads);
+  return pkg;
+});
 
 setBackendLoader('webgpu', async () => {
   if (!(await installNodeWebGPU())) {
@@ -25,7 +32,9 @@ setBackendLoader('webgpu', async () => {
 
 /**
  * {@link selectBackendCore | selectBackend} for Node: WebGPU goes through Dawn (the optional
- * `webgpu` package) with a Vulkan driver, found automatically where Debian's SwiftShader is installed.
+ * `webgpu` package) with a Vulkan driver, found automatically where Debian's SwiftShader is installed;
+ * wasm runs on `wasmThreads` threads (tfjs-backend-wasm's threaded build, which tfjs itself leaves
+ * off in Node; see `wasm-threads.ts`).
  */
 export function selectBackend(
   name: BackendName | 'auto' = 'auto',

@@ -14,12 +14,12 @@
  * from frame to frame. A filter seen once (in training, every step's new weights) is sent with its
  * part and dropped after it, so it does not push the lasting ones out.
  */
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { WasmBackend } from '../kernels/wasm-heap';
 import { replaceWasmKernel } from '../kernels/wasm-replace';
+import { selfRequire } from './self-require';
+import { wasmBackendThreads } from './wasm-threads';
 
 /** Options of {@link enableWasmConvThreads}. */
 export interface WasmConvThreadsOptions {
@@ -129,12 +129,6 @@ tf.setBackend('wasm').then(() => tf.ready()).then(() => {
   for (const f of filters.values()) f.dispose();
 });
 `;
-
-/** This module's URL (ESM), or its file's (CommonJS build). */
-function selfUrl(): string {
-  if (typeof __filename === 'string') return pathToFileURL(__filename).href;
-  return import.meta.url;
-}
 
 /** The running worker and what it holds. */
 class ConvWorker {
@@ -306,7 +300,7 @@ export function wasmConvThreadsEnabled(): boolean {
 
 /** Starts the worker thread of a second wasm backend. */
 async function startWorker(options: Required<WasmConvThreadsOptions>): Promise<ConvWorker> {
-  const require = createRequire(selfUrl());
+  const require = selfRequire();
   const ctrl = new SharedArrayBuffer(8);
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(WORKER_SOURCE, {
@@ -343,14 +337,18 @@ async function startWorker(options: Required<WasmConvThreadsOptions>): Promise<C
 type Pad4 = ConvOp['pad'];
 
 /**
- * Runs the large `Conv2D`s and `BatchMatMul`s of the wasm backend on two threads: this one and a worker thread with a
- * wasm backend of its own (Node only). Call it after `selectBackend('wasm')`; it resolves when the
- * worker is ready. Returns false (and does nothing) when the wasm backend is not registered or the
- * threads are already on. Only NHWC float32 convolutions and float32 matrix products with batch 1
- * and an untransposed left operand are split; the others run as before.
+ * Runs the large `Conv2D`s and `BatchMatMul`s of the wasm backend on two threads: this one and a
+ * worker thread with a wasm backend of its own (Node only). Call it after `selectBackend('wasm')`;
+ * it resolves when the worker is ready. Returns false (and does nothing) when the wasm backend is
+ * not registered, the threads are already on, or the backend runs on XNNPACK's own threads
+ * (`wasmThreads` > 1, usually the faster choice). Only NHWC float32 convolutions and float32
+ * matrix products with batch 1 and an untransposed left operand are split; the others run as
+ * before.
  */
 export async function enableWasmConvThreads(options: WasmConvThreadsOptions = {}): Promise<boolean> {
   if (active || !tf.getKernel('Conv2D', 'wasm') || !tf.getKernel('BatchMatMul', 'wasm')) return false;
+  // XNNPACK's own threads already share the cores
+  if (wasmBackendThreads() > 1) return false;
   const opts: Required<WasmConvThreadsOptions> = {
     minFlops: options.minFlops ?? 3e7,
     filterCacheBytes: options.filterCacheBytes ?? 512 * 2 ** 20,
