@@ -1,27 +1,56 @@
 import { BACKEND_NAMES, type BackendName } from '@spiketrack/neurons';
-import { disableWasmConvThreads, enableWasmConvThreads, selectBackend } from '@spiketrack/neurons/node';
+import { availableParallelism } from 'node:os';
+import {
+  disableWasmConvThreads,
+  enableWasmConvThreads,
+  selectBackend,
+  wasmConvThreadsEnabled,
+} from '@spiketrack/neurons/node';
 import { type CliIO, UsageError } from './command';
 
-/** The `--backend` option shared by the commands that run a network. */
-export const BACKEND_OPTION = { backend: { type: 'string', default: 'auto' } } as const;
+/** The `--backend` and `--threads` options shared by the commands that run a network. */
+export const BACKEND_OPTION = {
+  backend: { type: 'string', default: 'auto' },
+  threads: { type: 'string' },
+} as const;
 
-/** Help line for {@link BACKEND_OPTION}. */
+/** Help lines for {@link BACKEND_OPTION}. */
 export const BACKEND_HELP =
-  '  --backend NAME        auto | webgpu | wasm | cpu | tensorflow (default auto: WebGPU on a hardware adapter,\n                         then tfjs-node, then wasm, then cpu)';
+  "  --backend NAME        auto | webgpu | wasm | cpu | tensorflow (default auto: WebGPU on a hardware adapter,\n                         then tfjs-node, then wasm, then cpu)\n  --threads N|auto      wasm: threads of its kernels (XNNPACK's pool; the same results, bit for bit;\n                         auto: every core, at most 8; default auto, but 1 for train, and for eval\n                         the cores shared among the workers)";
 
-/** Selects the backend named on the command line and reports the choice (and why) on stderr. */
-export async function selectCliBackend(value: unknown, io: CliIO): Promise<BackendName> {
+/**
+ * The wasm threads `--threads` asks for: a positive integer, or `auto` (undefined: `fallback`)
+ * for every core (the backend caps it at 8).
+ */
+export function parseThreads(value: unknown, fallback: number | 'auto'): number {
+  const v = value === undefined ? fallback : value;
+  if (v === 'auto') return availableParallelism();
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isInteger(n) || n < 1 || String(v).trim() === '') {
+    throw new UsageError(`--threads must be a positive integer or auto, got '${String(v)}'`);
+  }
+  return n;
+}
+
+/**
+ * Selects the backend named on the command line, with `threads` for wasm, and reports the choice
+ * (and why) on stderr.
+ */
+export async function selectCliBackend(value: unknown, io: CliIO, threads?: number): Promise<BackendName> {
   const name = String(value ?? 'auto');
   if (name !== 'auto' && !(BACKEND_NAMES as readonly string[]).includes(name)) {
     throw new UsageError(`--backend must be one of auto, ${BACKEND_NAMES.join(', ')}; got '${name}'`);
   }
   // auto picks the fastest: it passes over a software WebGPU adapter (--backend webgpu still uses it)
-  const chosen = await selectBackend(name as BackendName | 'auto');
+  const chosen = await selectBackend(
+    name as BackendName | 'auto',
+    threads === undefined ? {} : { wasmThreads: threads },
+  );
   const skipped = chosen.skipped.map((s) => `${s.backend}: ${s.reason}`);
   io.stderr.write(
     `backend: ${chosen.backend}${chosen.adapter ? ` (${chosen.adapter})` : ''}${
-      skipped.length ? ` — skipped ${skipped.join('; ')}` : ''
-    }\n`,
+      chosen.threads ? ` (${chosen.threads} thread${chosen.threads > 1 ? 's' : ''})` : ''
+    }${skipped.length ? ` — skipped ${skipped.join('; ')}` : ''}\n`,
   );
   return chosen.backend;
 }
@@ -50,8 +79,12 @@ export async function cliConvThreads(
     return none;
   }
   if (!(await enableWasmConvThreads())) {
-    io.stderr.write('--conv-threads: the convolution threads were already on\n');
-    return { on: true, off: async () => {} };
+    if (wasmConvThreadsEnabled()) {
+      io.stderr.write('--conv-threads: the convolution threads were already on\n');
+      return { on: true, off: async () => {} };
+    }
+    io.stderr.write("--conv-threads: not needed, the backend runs on XNNPACK's threads (--threads)\n");
+    return none;
   }
   io.stderr.write('conv threads: large convolutions split between this thread and a worker thread\n');
   return { on: true, off: () => disableWasmConvThreads() };

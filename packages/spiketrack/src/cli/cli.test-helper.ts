@@ -26,3 +26,10 @@ export async function cli(...argv: string[]): Promise<CliRun> {
   const code = await runCli(argv, io);
   return { code, stdout: out.join(''), stderr: err.join('') };
 }
+
+/** An IO whose stderr is captured (`err()`) and whose stdout is dropped. */
+export function captureIO(): { io: CliIO; err: () => string } {
+  const err: string[] = [];
+  const io: CliIO = { stdout: sink([]), stderr: sink(err), interactive: false };
+  return { io, err: () => err.join('') };
+}

@@ -7,22 +7,7 @@ import { wasmConvThreadsEnabled } from '@spiketrack/neurons/node';
 import { describe, expect, it } from 'vitest';
 import type { BackendName } from '@spiketrack/neurons';
 import { cliConvThreads } from './backend';
-import type { CliIO } from './command';
-
-function captureIO(): { io: CliIO; err: () => string } {
-  let err = '';
-  const io = {
-    stdout: { write: () => true },
-    stderr: {
-      write: (s: string) => {
-        err += s;
-        return true;
-      },
-    },
-    interactive: false,
-  } as unknown as CliIO;
-  return { io, err: () => err };
-}
+import { captureIO } from './cli.test-helper';
 
 describe('--conv-threads', () => {
   it('does nothing without the flag', async () => {

@@ -22,6 +22,11 @@ export interface TrackerOptions<M extends TrackingNetwork = SpikeTrackModel>
   model?: M;
   /** Select this tfjs backend first (`@spiketrack/neurons` `selectBackend`; in Node, WebGPU needs `spiketrack/node`'s). */
   backend?: BackendName | 'auto';
+  /**
+   * With `backend`: threads for the wasm backend's kernels (`selectBackend`'s `wasmThreads`; in
+   * Node they need `spiketrack/node` or `@spiketrack/neurons/node` imported).
+   */
+  wasmThreads?: number;
   /** The checkpoint's configuration (default: from the file or its shapes). */
   config?: SpikeTrackConfigInput;
   /** Strict checkpoint loading (default true; the official tracker loads with `strict=False`). */
@@ -103,7 +108,7 @@ export class Tracker<M extends TrackingNetwork = SpikeTrackModel> {
   static async create<N extends TrackingNetwork>(opts: TrackerOptions<N> & { model: N }): Promise<Tracker<N>>;
   static async create(opts?: TrackerOptions): Promise<Tracker>;
   static async create(opts: TrackerOptions<TrackingNetwork> = {}): Promise<Tracker<TrackingNetwork>> {
-    const { checkpoint, model, backend, config, strict, ...params } = opts;
+    const { checkpoint, model, backend, wasmThreads, config, strict, ...params } = opts;
     for (const k of ['numTemplates', 'templateSize', 'searchSize'] as const) {
       if (k in opts)
         throw new ConfigError(`Tracker.create: ${k} comes from the model's configuration; do not pass it`);
@@ -112,7 +117,12 @@ export class Tracker<M extends TrackingNetwork = SpikeTrackModel> {
       throw new ConfigError('Tracker.create: pass either { model } or { checkpoint }, not both');
     }
     if (model !== undefined) assertTrackingNetwork(model, 'Tracker.create: model');
-    if (backend !== undefined) await selectBackend(backend);
+    if (wasmThreads !== undefined && backend === undefined) {
+      throw new ConfigError(
+        'Tracker.create: wasmThreads needs a backend (e.g. { backend: "wasm", wasmThreads: 2 })',
+      );
+    }
+    if (backend !== undefined) await selectBackend(backend, wasmThreads === undefined ? {} : { wasmThreads });
     if (model) return new Tracker(model.eval(), false, params);
     if (checkpoint === undefined && config !== undefined) {
       throw new ConfigError(

@@ -15,6 +15,7 @@ import {
   CONV_THREADS_HELP,
   CONV_THREADS_OPTION,
   cliConvThreads,
+  parseThreads,
   selectCliBackend,
 } from '../backend';
 import { type CliCommand, UsageError } from '../command';
@@ -122,7 +123,10 @@ export const demoCommand: CliCommand = {
           ? BUNDLED_NOTE
           : `tracking with ${checkpoint}`;
     io.stderr.write(`spiketrack demo: ${note}.\n`);
-    const backend = kind === 'spiketrack' ? await selectCliBackend(values.backend, io) : null;
+    const backend =
+      kind === 'spiketrack'
+        ? await selectCliBackend(values.backend, io, parseThreads(values.threads, 'auto'))
+        : null;
     const name = `demo-${seed}`;
     const seq = new SyntheticSequence({ seed, name, frames, width, height });
     const datasetDir = join(out, 'dataset');

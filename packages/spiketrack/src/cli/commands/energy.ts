@@ -21,7 +21,7 @@ import { listFrameFiles } from '../../node/frames-dir';
 import { readImageFile } from '../../node/image-file';
 import { Tracker } from '../../tracker/tracker';
 import { TrackerError } from '../../tracker/tracker-logic';
-import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
+import { BACKEND_HELP, BACKEND_OPTION, parseThreads, selectCliBackend } from '../backend';
 import { type CliCommand, UsageError } from '../command';
 import { intOption, numberOption, oneOf, optionalString } from '../options';
 import { INPUT_IMAGES_HELP, inputImages } from '../input-images';
@@ -169,7 +169,7 @@ export const energyCommand: CliCommand = {
     const maxFrames = intOption(values, 'frames', Number.POSITIVE_INFINITY, { min: 2 });
     if (values.frames !== undefined && sequenceDir === null)
       throw new UsageError('--frames needs --sequence');
-    await selectCliBackend(values.backend, io);
+    await selectCliBackend(values.backend, io, parseThreads(values.threads, 'auto'));
 
     const config = configName as SpikeTrackConfigName | null;
     const model =

@@ -20,7 +20,7 @@ import { finishedSequences } from '../../node/eval-runner/result-files';
 import { ensureSyntheticSuite, syntheticCacheDir } from '../../node/synthetic-writer';
 import { SYNTHETIC_V1 } from '../../synthetic/suite';
 import { TRACKER_PRESETS, type TrackerPreset } from '../../tracker/params';
-import { BACKEND_HELP, BACKEND_OPTION } from '../backend';
+import { BACKEND_HELP, BACKEND_OPTION, parseThreads } from '../backend';
 import { type CliCommand, type CliIO, UsageError } from '../command';
 import { oneOf, requireString } from '../options';
 import { parseShard, type Shard, shardNames } from '../eval/shard';
@@ -286,6 +286,11 @@ export const evalCommand: CliCommand = {
             ...(checkpoint && { checkpoint }),
             preset,
             backend,
+            // the cores shared among the workers, unless --threads says otherwise
+            wasmThreads:
+              values.threads === undefined
+                ? Math.max(1, Math.floor(availableParallelism() / workers))
+                : parseThreads(values.threads, 'auto'),
             resultsDir,
           },
           workers,

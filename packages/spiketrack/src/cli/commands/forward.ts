@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
 import { SPIKETRACK_CONFIG_NAMES } from '../../config/index';
 import { SpikeTrackModel } from '../../model/index';
-import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
+import { BACKEND_HELP, BACKEND_OPTION, parseThreads, selectCliBackend } from '../backend';
 import { type CliCommand, UsageError } from '../command';
 import { oneOf, requireString } from '../options';
 import { INPUT_IMAGES_HELP, inputImages } from '../input-images';
@@ -63,7 +63,7 @@ export const forwardCommand: CliCommand = {
     const ratesFile = values['firing-rates'];
     const path = oneOf(values, 'path', ['forward', 'cached'] as const);
     const configName = oneOf(values, 'config', [...SPIKETRACK_CONFIG_NAMES, 'auto'] as const);
-    await selectCliBackend(values.backend, io);
+    await selectCliBackend(values.backend, io, parseThreads(values.threads, 'auto'));
 
     const model = await SpikeTrackModel.fromCheckpoint(checkpoint, {
       ...(configName === 'auto' ? {} : { config: configName as (typeof SPIKETRACK_CONFIG_NAMES)[number] }),

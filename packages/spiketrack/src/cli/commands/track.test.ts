@@ -61,7 +61,10 @@ describe('spiketrack track', () => {
           'wasm',
           ...extra,
         );
-      const run = await track(out);
+      // one thread: the conv-threads run below is compared with this one (XNNPACK's own threads,
+      // the default, give the same boxes too: src/cli/threads-option.test.ts, and the parity suite
+      // with SPIKETRACK_WASM_THREADS)
+      const run = await track(out, '--threads', '1');
       expect(run.code, run.stderr).toBe(0);
       expect(run.stderr).toMatch(/model: tiny_256_t3 \(R = 256, T = 3\); input: frames-dir, 3 frames/);
       expect(run.stderr).toMatch(/\[#+\] 3\/3 100%.*fps/);
@@ -99,7 +102,7 @@ describe('spiketrack track', () => {
 
       // --conv-threads: the same boxes, bit for bit, with half of each large conv on a worker
       const threaded = join(dir, 'out-threads');
-      const again = await track(threaded, '--annotate', 'none', '--conv-threads');
+      const again = await track(threaded, '--annotate', 'none', '--threads', '1', '--conv-threads');
       expect(again.code, again.stderr).toBe(0);
       expect(again.stderr).toMatch(/conv threads: large convolutions split/);
       expect(readFileSync(join(threaded, 'boxes.txt'), 'utf8')).toBe(

@@ -15,6 +15,7 @@ import {
   CONV_THREADS_HELP,
   CONV_THREADS_OPTION,
   cliConvThreads,
+  parseThreads,
   selectCliBackend,
 } from '../backend';
 import { type CliCommand, UsageError } from '../command';
@@ -124,7 +125,7 @@ export const trackCommand: CliCommand = {
     let boxes: Awaited<ReturnType<typeof open>> | null = null;
     let threads: Awaited<ReturnType<typeof cliConvThreads>> | null = null;
     try {
-      const backend = await selectCliBackend(values.backend, io);
+      const backend = await selectCliBackend(values.backend, io, parseThreads(values.threads, 'auto'));
       threads = await cliConvThreads(values, backend, io);
       tracker = await Tracker.create({
         ...(checkpoint === undefined ? {} : { checkpoint }),

@@ -18,7 +18,7 @@ import { NORM_STATS_MODES } from '../../train/norm-stats';
 import { Trainer, TrainingError } from '../../train/trainer';
 import type { GradientShard } from '../../train/gradient-shard';
 import { createWorkerShards } from '../../node/train-runner/worker-shards';
-import { BACKEND_HELP, BACKEND_OPTION, selectCliBackend } from '../backend';
+import { BACKEND_HELP, BACKEND_OPTION, parseThreads, selectCliBackend } from '../backend';
 import { type CliCommand, type CliValues, UsageError } from '../command';
 import { intOption, oneOf, positiveNumberOption } from '../options';
 import { ProgressBar } from '../progress';
@@ -276,7 +276,7 @@ export const trainCommand: CliCommand = {
       );
     }
     const sequences = await trainingData(values);
-    await selectCliBackend(values.backend, io);
+    await selectCliBackend(values.backend, io, parseThreads(values.threads, 1));
     await mkdir(outDir, { recursive: true });
     const writeRun = () =>
       writeFile(runPath, `${JSON.stringify(amendments.length ? { ...run, amendments } : run, null, 2)}\n`);

@@ -27,6 +27,8 @@ export interface EvalWorkerConfig {
   readonly preset: TrackerPreset;
   /** The tfjs backend the worker selects for itself (`auto`, `wasm`, …; unused by `ncc`). */
   readonly backend: string;
+  /** wasm: the threads of each worker's kernels (XNNPACK's pool); default 1. */
+  readonly wasmThreads?: number;
   /** The results folder (`<out>/<tracker>`). */
   readonly resultsDir: string;
 }

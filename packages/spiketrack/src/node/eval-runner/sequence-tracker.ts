@@ -26,7 +26,10 @@ export interface SequenceTracker extends FrameTracker {
  */
 export async function createSequenceTracker(config: EvalWorkerConfig): Promise<SequenceTracker> {
   if (config.tracker === 'ncc') return { backend: null, ...nccFrameTracker() };
-  const chosen = await selectBackend(config.backend as Parameters<typeof selectBackend>[0]);
+  const chosen = await selectBackend(
+    config.backend as Parameters<typeof selectBackend>[0],
+    config.wasmThreads === undefined ? {} : { wasmThreads: config.wasmThreads },
+  );
   if (config.tracker === 'module') {
     const model = await moduleNetwork(config);
     const tracker = await Tracker.create({ model, preset: config.preset });
