@@ -164,6 +164,9 @@ export class GateModule extends Module {
   /** `[T, B, H, W, C]` → `Σ_t x_t·w_t`: `[B, H, W, C]`. */
   forward(x: tf.Tensor): tf.Tensor {
     const d = this.check(x);
-    return tf.sum(tf.mul(x, this.weightsOf(x, d)), 0);
+    // the sum over T as T − 1 additions in order (((x₀w₀ + x₁w₁) + x₂w₂)…): tf.sum over the leading
+    // axis transposes T to the end first, which costs wasm more than the products themselves
+    const terms = tf.unstack(tf.mul(x, this.weightsOf(x, d)), 0);
+    return terms.slice(1).reduce((acc, t) => tf.add(acc, t), terms[0]!);
   }
 }

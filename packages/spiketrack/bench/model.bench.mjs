@@ -11,7 +11,9 @@
 // package (dist/).
 //
 // node bench/model.bench.mjs <backend> <config> [--no-count]
-// <backend>: wasm, wasm-2t (wasm with two-thread convolutions), cpu, webgpu, tensorflow
+// <backend>: wasm, wasm-mt (wasm on XNNPACK's threads, one per core), wasm-2t (wasm with two-thread
+// convolutions), cpu, webgpu, tensorflow
+import { availableParallelism } from 'node:os';
 import { countOps } from '@spiketrack/energy';
 import { enableWasmConvThreads, selectBackend, wasmConvThreadsStats } from '@spiketrack/neurons/node';
 import * as tf from '@tensorflow/tfjs-core';
@@ -36,8 +38,12 @@ const WARMUP_MS = Number(process.env.SPIKETRACK_BENCH_WARMUP_MS ?? 3000);
 const MAX_WARMUP_RUNS = 6;
 
 try {
+  // wasm-mt: wasm on XNNPACK's thread pool, one thread per core (selectBackend's wasmThreads);
   // wasm-2t: wasm with its large convolutions split between two threads (enableWasmConvThreads)
-  await selectBackend(backend === 'wasm-2t' ? 'wasm' : backend);
+  await selectBackend(
+    backend === 'wasm-2t' || backend === 'wasm-mt' ? 'wasm' : backend,
+    backend === 'wasm-mt' ? { wasmThreads: availableParallelism() } : {},
+  );
   if (backend === 'wasm-2t' && !(await enableWasmConvThreads()))
     throw new Error('conv threads did not start');
 } catch (e) {
@@ -139,7 +145,7 @@ async function measure(call, extraWarmup) {
 
 /** The backend's attainable conv throughput: a large NHWC 3×3 conv2d (SAME), median GFLOP/s. */
 async function convPeak() {
-  // wasm and wasm-2t alike (the small shape is for the slow backends; it under-reads two threads)
+  // every wasm variant alike (the small shape is for the slow backends; it under-reads two threads)
   const [hw, c] = backend.startsWith('wasm') ? [64, 256] : [32, 128];
   const x = tf.randomNormal([1, hw, hw, c], 0, 1, 'float32', 11);
   const w = tf.randomNormal([3, 3, c, c], 0, 0.05, 'float32', 12);

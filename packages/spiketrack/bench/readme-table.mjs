@@ -40,6 +40,16 @@ if (data.timestepScaling.length > 0) {
     console.log(`| ${t.backend} | ${t.backbone} | ${f(t.ours, 2)} | ${f(t.reference, 2)} |`);
   }
 }
+if ((data.timestepScalingInterleaved ?? []).length > 0) {
+  console.log('\nInterleaved in one process (`bench/timestep-ratio.mjs`):\n');
+  console.log('| backend | backbone | T=1 s | T=3 s | T=3 / T=1, ours | PyTorch |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const t of data.timestepScalingInterleaved) {
+    console.log(
+      `| ${t.backend} | ${t.backbone} | ${s(t.t1Ms)} | ${s(t.t3Ms)} | ${f(t.ratio, 2)} | ${f(t.reference, 2)} |`,
+    );
+  }
+}
 const [a1, a5, a15] = data.machine.loadavgAtStart;
 const [b1, b5, b15] = data.machine.loadavgAtEnd;
 console.log(

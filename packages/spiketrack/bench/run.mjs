@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 // `npm run bench` for spiketrack: the model's latency and memory per backend and configuration
-// (wasm, and wasm-2t, wasm with its large convolutions on two threads: every configuration; cpu and
-// the others: tiny only), each case in its own process (see
+// (wasm on one thread, wasm-mt on XNNPACK's threads, one per core, and wasm-2t, wasm with its large
+// convolutions split with a worker: every configuration; cpu and the others: tiny only), each case
+// in its own process (see
 // bench/model.bench.mjs), against the PyTorch reference on the same kind of machine. Prints the
 // tables and writes bench/results/model.json at the repository root.
 //
 //   npm run bench                      # everything (about 15 min on 2 cores)
 //   npm run bench -- tiny_256_t1       # some configurations only
-//   SPIKETRACK_BENCH_BACKENDS=wasm npm run bench
+//   SPIKETRACK_BENCH_BACKENDS=wasm-mt npm run bench   # some backends (the file keeps the others' results)
 //   SPIKETRACK_BENCH_TRACKER=0 npm run bench   # the model only, not bench/tracker.mjs
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +19,9 @@ import { FRAME_TARGET_RATIO, PYTORCH_REFERENCE } from './reference.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const resultsDir = join(here, '..', '..', '..', 'bench', 'results');
-const backends = (process.env.SPIKETRACK_BENCH_BACKENDS ?? 'wasm,wasm-2t,cpu').split(',').filter(Boolean);
+const backends = (process.env.SPIKETRACK_BENCH_BACKENDS ?? 'wasm,wasm-mt,wasm-2t,cpu')
+  .split(',')
+  .filter(Boolean);
 const ALL = Object.keys(PYTORCH_REFERENCE);
 const TINY = ALL.filter((c) => c.startsWith('tiny_'));
 const only = process.argv.slice(2);
@@ -36,6 +39,9 @@ const T_PAIRS = [
   ['base', 'spiketrack_b256_t1', 'spiketrack_b256_t3'],
 ];
 
+/** The tables' order of backends. */
+const BACKEND_ORDER = ['wasm', 'wasm-mt', 'wasm-2t', 'cpu', 'webgpu', 'tensorflow'];
+const backendOrder = (b) => (BACKEND_ORDER.includes(b) ? BACKEND_ORDER.indexOf(b) : BACKEND_ORDER.length);
 const fmt = (x, digits = 2) => (x === null || x === undefined ? '-' : x.toFixed(digits));
 const started = Date.now();
 const loadStart = loadavg();
@@ -89,7 +95,13 @@ for (const backend of backends) {
       frameAtConvPeakMs: macs === null ? null : ((2 * macs) / (res.convPeak.gflops * 1e9)) * 1000,
       meetsFrameTarget: backend.startsWith('wasm') ? frameS / ref.frameS <= FRAME_TARGET_RATIO : null,
     };
-    results.push({ ...res, derived, loadavg1AtStart: load1, wallS: (Date.now() - t0) / 1000 });
+    results.push({
+      ...res,
+      derived,
+      date: new Date().toISOString(),
+      loadavg1AtStart: load1,
+      wallS: (Date.now() - t0) / 1000,
+    });
     rows.push({
       config,
       T: res.templates,
@@ -116,11 +128,26 @@ for (const backend of backends) {
   if (rows.length > 0) console.table(rows);
 }
 
+// A run of some backends or configurations keeps the previous file's other results (each has
+// its own date), so that one backend can be measured again without the rest.
+const resultsFile = join(resultsDir, 'model.json');
+const rerun = new Set(results.map((r) => `${r.backend} ${r.config}`));
+const kept = existsSync(resultsFile)
+  ? JSON.parse(readFileSync(resultsFile, 'utf8')).results.filter(
+      (r) => !rerun.has(`${r.backend} ${r.config}`),
+    )
+  : [];
+if (kept.length > 0) console.log(`\nkept ${kept.length} earlier result(s) of cases not run now`);
+const all = [...kept, ...results].sort(
+  (a, b) =>
+    backendOrder(a.backend) - backendOrder(b.backend) || ALL.indexOf(a.config) - ALL.indexOf(b.config),
+);
+
 /** Per-frame T = 3 / T = 1 ratios, ours (wasm) against the reference's own. */
 const frameMsOf = (backend, config) =>
-  results.find((r) => r.backend === backend && r.config === config && !r.skipped)?.derived.frameMs ?? null;
+  all.find((r) => r.backend === backend && r.config === config && !r.skipped)?.derived.frameMs ?? null;
 const timestepScaling = [];
-for (const backend of backends) {
+for (const backend of new Set(all.map((r) => r.backend))) {
   for (const [backbone, t1, t3] of T_PAIRS) {
     const [a, b] = [frameMsOf(backend, t1), frameMsOf(backend, t3)];
     if (a === null || b === null) continue;
@@ -146,6 +173,45 @@ if (timestepScaling.length > 0) {
     })),
   );
 }
+
+// The same ratios measured interleaved (bench/timestep-ratio.mjs: T = 1 and T = 3 frames alternate
+// in one process), which the host's noise moves far less; the wasm variants only.
+const interleaved = [];
+const ratioBackends = backends.filter((b) => b === 'wasm' || b === 'wasm-mt');
+for (const backend of ratioBackends) {
+  for (const [backbone, t1, t3] of T_PAIRS) {
+    if (pick([t1, t3]).length < 2) continue;
+    const r = spawnSync(process.execPath, [join(here, 'timestep-ratio.mjs'), backend, t1, t3], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 10 * 60_000,
+    });
+    const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
+    if (!line) continue;
+    const res = JSON.parse(line.slice(7));
+    const reference = PYTORCH_REFERENCE[t3].frameS / PYTORCH_REFERENCE[t1].frameS;
+    interleaved.push({ ...res, backbone, reference, noWorseThanReference: res.ratio <= reference });
+  }
+}
+if (interleaved.length > 0) {
+  console.log('\nper-frame T = 3 / T = 1, interleaved in one process');
+  console.table(
+    interleaved.map((s) => ({
+      backend: s.backend,
+      backbone: s.backbone,
+      'T=1 ms': fmt(s.t1Ms, 0),
+      'T=3 ms': fmt(s.t3Ms, 0),
+      ours: fmt(s.ratio),
+      reference: fmt(s.reference),
+      'no worse': s.noWorseThanReference,
+    })),
+  );
+}
+const keptInterleaved = existsSync(resultsFile)
+  ? (JSON.parse(readFileSync(resultsFile, 'utf8')).timestepScalingInterleaved ?? []).filter(
+      (r) => !interleaved.some((n) => n.backend === r.backend && n.backbone === r.backbone),
+    )
+  : [];
 
 mkdirSync(resultsDir, { recursive: true });
 const out = {
@@ -178,10 +244,11 @@ const out = {
     timestepScaling: 'per-frame T=3/T=1 no worse than the reference (small 1.40x, base 1.46x)',
   },
   timestepScaling,
-  results,
+  timestepScalingInterleaved: [...keptInterleaved, ...interleaved],
+  results: all,
 };
-writeFileSync(join(resultsDir, 'model.json'), `${JSON.stringify(out, null, 2)}\n`);
-console.log(`\nwrote ${join(resultsDir, 'model.json')} (${(out.totalS / 60).toFixed(1)} min)`);
+writeFileSync(resultsFile, `${JSON.stringify(out, null, 2)}\n`);
+console.log(`\nwrote ${resultsFile} (${(out.totalS / 60).toFixed(1)} min)`);
 
 // End-to-end tracking speed on the synthetic suite (crop and preprocessing included): bench/tracker.mjs.
 if (process.env.SPIKETRACK_BENCH_TRACKER !== '0')
