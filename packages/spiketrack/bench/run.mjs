@@ -132,11 +132,8 @@ for (const backend of backends) {
 // its own date), so that one backend can be measured again without the rest.
 const resultsFile = join(resultsDir, 'model.json');
 const rerun = new Set(results.map((r) => `${r.backend} ${r.config}`));
-const kept = existsSync(resultsFile)
-  ? JSON.parse(readFileSync(resultsFile, 'utf8')).results.filter(
-      (r) => !rerun.has(`${r.backend} ${r.config}`),
-    )
-  : [];
+const previous = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : null;
+const kept = (previous?.results ?? []).filter((r) => !rerun.has(`${r.backend} ${r.config}`));
 if (kept.length > 0) console.log(`\nkept ${kept.length} earlier result(s) of cases not run now`);
 const all = [...kept, ...results].sort(
   (a, b) =>
@@ -207,11 +204,9 @@ if (interleaved.length > 0) {
     })),
   );
 }
-const keptInterleaved = existsSync(resultsFile)
-  ? (JSON.parse(readFileSync(resultsFile, 'utf8')).timestepScalingInterleaved ?? []).filter(
-      (r) => !interleaved.some((n) => n.backend === r.backend && n.backbone === r.backbone),
-    )
-  : [];
+const keptInterleaved = (previous?.timestepScalingInterleaved ?? []).filter(
+  (r) => !interleaved.some((n) => n.backend === r.backend && n.backbone === r.backbone),
+);
 
 mkdirSync(resultsDir, { recursive: true });
 const out = {

@@ -54,10 +54,19 @@ export function wasmThreadsFor(requested: number): number {
   return Math.max(1, Math.min(requested, MAX_WASM_THREADS, availableParallelism()));
 }
 
+/** What this module reads of tfjs-core's engine: the started backends and the registered factories. */
+const engine = () =>
+  tf.engine() as unknown as {
+    registry: Record<string, tf.KernelBackend & { numDataIds(): number }>;
+    registryFactory: Record<string, { factory: Factory; priority: number }>;
+  };
+
+/** The package given to the last {@link prepareWasmThreads}. */
+let loadedPackage: WasmPackage | null = null;
+
 /** The threads of the running wasm backend (1 when it has not started or is single-threaded). */
 export function wasmBackendThreads(pkg?: WasmPackage): number {
-  const engine = tf.engine() as unknown as { registry: Record<string, unknown> };
-  if (!engine.registry.wasm) return 1;
+  if (!engine().registry.wasm) return 1;
   const p = pkg ?? loadedPackage;
   if (!p) return 1;
   try {
@@ -66,8 +75,6 @@ export function wasmBackendThreads(pkg?: WasmPackage): number {
     return 1;
   }
 }
-
-let loadedPackage: WasmPackage | null = null;
 
 /**
  * Makes the next start of the wasm backend use `requested` threads (capped by the cores and
@@ -78,20 +85,16 @@ let loadedPackage: WasmPackage | null = null;
  */
 export function prepareWasmThreads(pkg: WasmPackage, requested: number | undefined): number {
   loadedPackage = pkg;
-  const engine0 = tf.engine() as unknown as { registry: Record<string, unknown> };
+  const { registry, registryFactory } = engine();
   // no count asked for: keep the running backend as it is
-  if (requested === undefined && engine0.registry.wasm) return wasmBackendThreads(pkg);
+  if (requested === undefined && registry.wasm) return wasmBackendThreads(pkg);
   const threads = wasmThreadsFor(requested ?? 1);
-  const engine = tf.engine() as unknown as {
-    registry: Record<string, tf.KernelBackend & { numDataIds(): number }>;
-    registryFactory: Record<string, { factory: Factory; priority: number }>;
-  };
   if (!original) {
-    const entry = engine.registryFactory.wasm;
+    const entry = registryFactory.wasm;
     if (!entry) throw new BackendError("the 'wasm' backend did not register with tfjs-core");
     original = { factory: entry.factory, priority: entry.priority };
   }
-  const running = engine.registry.wasm;
+  const running = registry.wasm;
   if (running) {
     const current = wasmBackendThreads(pkg);
     if (current === threads) return threads;
@@ -102,7 +105,7 @@ export function prepareWasmThreads(pkg: WasmPackage, requested: number | undefin
       );
     }
   }
-  if (engine.registryFactory.wasm || running) tf.removeBackend('wasm');
+  if (registryFactory.wasm || running) tf.removeBackend('wasm');
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threads > 1);
   pkg.setThreadsCount(threads);
   const { factory, priority } = original;

@@ -26,7 +26,7 @@ export function parseThreads(value: unknown, fallback: number | 'auto'): number 
   const v = value === undefined ? fallback : value;
   if (v === 'auto') return availableParallelism();
   const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isInteger(n) || n < 1 || String(v).trim() === '') {
+  if (!Number.isInteger(n) || n < 1) {
     throw new UsageError(`--threads must be a positive integer or auto, got '${String(v)}'`);
   }
   return n;
