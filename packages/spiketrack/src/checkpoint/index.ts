@@ -1,4 +1,11 @@
-// Barrel of src/checkpoint: reading checkpoints (safe torch reader, safetensors) and saving models.
+// Barrel of src/checkpoint: reading checkpoints (safe torch reader, safetensors), saving models,
+// averaging checkpoints.
+export {
+  type AverageCheckpointsOptions,
+  type AveragedCheckpoint,
+  averageCheckpoints,
+  type CheckpointToAverage,
+} from './average';
 export {
   type CheckpointContents,
   type LoadCheckpointOptions,

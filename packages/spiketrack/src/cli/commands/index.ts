@@ -1,4 +1,5 @@
 import type { CliCommand } from '../command';
+import { averageCommand } from './average';
 import { demoCommand } from './demo';
 import { energyCommand } from './energy';
 import { evalCommand } from './eval';
@@ -15,5 +16,6 @@ export const COMMANDS: readonly CliCommand[] = [
   trackCommand,
   evalCommand,
   trainCommand,
+  averageCommand,
   demoCommand,
 ];

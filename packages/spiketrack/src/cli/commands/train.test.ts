@@ -80,9 +80,14 @@ describe.skipIf(onWebGPU())('spiketrack train', { timeout: 300_000 }, () => {
 
     // a line logged after the last checkpoint (as after a crash between saves) is dropped on resume
     await appendFile(join(out, 'metrics.jsonl'), `${JSON.stringify({ step: 1, loss: 0 })}\n`);
-    const resumed = await cli('train', ...common, '--steps', '2', '--resume');
+    const resumed = await cli('train', ...common, '--steps', '2', '--resume', '--keep-every', '2');
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/resumed .* at step 1/);
+    // --keep-every 2: the weights of step 2 kept beside the checkpoint's (the same bytes)
+    expect(await readFile(join(out, 'snapshots', 'model-2.safetensors'))).toEqual(
+      await readFile(join(out, 'model.safetensors')),
+    );
+    expect(existsSync(join(out, 'snapshots', 'model-1.safetensors'))).toBe(false);
     const lines = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n');
     expect(lines.map((l) => JSON.parse(l).step)).toEqual([0, 1]);
     expect(JSON.parse(lines[1] as string).loss).not.toBe(0);

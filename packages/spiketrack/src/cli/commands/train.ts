@@ -18,6 +18,7 @@ import { NORM_STATS_MODES } from '../../train/norm-stats';
 import { Trainer, TrainingError } from '../../train/trainer';
 import type { GradientShard } from '../../train/gradient-shard';
 import { createWorkerShards } from '../../node/train-runner/worker-shards';
+import { writeFileAtomic } from '../../node/eval-runner/result-files';
 import { BACKEND_HELP, BACKEND_OPTION, parseThreads, selectCliBackend } from '../backend';
 import { type CliCommand, type CliValues, UsageError } from '../command';
 import { intOption, oneOf, positiveNumberOption } from '../options';
@@ -34,6 +35,9 @@ Writes into --out:
   state.safetensors   weights, optimizer state and step (every --checkpoint-every steps and at
                       the end; atomic, so a crash or a NaN stop keeps the last good one)
   model.safetensors   the weights alone, PyTorch layout (spiketrack track --checkpoint …)
+  snapshots/model-STEP.safetensors
+                      with --keep-every N: the weights at every N-th step, kept (average them
+                      with spiketrack average for stochastic weight averaging)
   metrics.jsonl       one JSON line per step: step, epoch, lr, loss, giou, l1, focal, mean_iou,
                       grad_norm, samples_per_s
   eval.jsonl          one line per evaluation: step, success_auc, mean_iou
@@ -75,6 +79,7 @@ Options:
                          --recalibrate-every, --steps-per-epoch, --lr-drop-epoch, --norm-stats) from the resumed
                          step on; run.json records each change and its step under "amendments"
   --checkpoint-every N   steps between saves (default 50)
+  --keep-every N         also keep the weights of every N-th step in snapshots/ (default 0: off)
   --eval-every N         steps between evaluations on held-out synthetic-v1 sequences (default 0: off)
   --eval-sequences K     how many (default 4), tracking --eval-frames frames each (default 30)
   --workers N            threads that share each batch (default 1): N − 1 worker threads, each
@@ -200,6 +205,7 @@ export const trainCommand: CliCommand = {
     amend: { type: 'boolean', default: false },
     'skip-calibration': { type: 'boolean', default: false },
     'checkpoint-every': { type: 'string' },
+    'keep-every': { type: 'string' },
     'eval-every': { type: 'string' },
     'eval-sequences': { type: 'string' },
     'eval-frames': { type: 'string' },
@@ -229,6 +235,7 @@ export const trainCommand: CliCommand = {
     if (threads > run.batch)
       throw new UsageError(`--workers ${threads}: more threads than samples per step (--batch ${run.batch})`);
     const checkpointEvery = intOption(values, 'checkpoint-every', 50);
+    const keepEvery = intOption(values, 'keep-every', 0, { min: 0 });
     const evalEvery = intOption(values, 'eval-every', 0, { min: 0 });
     const evalSeqs = heldOut(
       intOption(values, 'eval-sequences', 4),
@@ -357,18 +364,23 @@ export const trainCommand: CliCommand = {
         await keepLogLines(join(outDir, 'metrics.jsonl'), (step) => step < (trainer as Trainer).step);
         await keepLogLines(join(outDir, 'eval.jsonl'), (step) => step <= (trainer as Trainer).step);
       }
-      const save = async () => {
-        const s = (trainer as Trainer).state();
-        try {
-          await writeSafetensorsFile(statePath, s.tensors, { metadata: s.metadata });
-        } finally {
-          tf.dispose([...s.tensors.values()]);
+      /** Saves the checkpoint (state.safetensors, model.safetensors) and/or keeps a snapshot. */
+      const save = async (checkpoint: boolean, snapshot: boolean) => {
+        const step = (trainer as Trainer).step;
+        if (checkpoint) {
+          const s = (trainer as Trainer).state();
+          try {
+            await writeSafetensorsFile(statePath, s.tensors, { metadata: s.metadata });
+          } finally {
+            tf.dispose([...s.tensors.values()]);
+          }
         }
-        const bytes = await saveCheckpoint(model, {
-          metadata: { 'spiketrack.trainer.step': String((trainer as Trainer).step) },
-        });
-        await writeFile(join(outDir, 'model.safetensors.tmp'), bytes);
-        await rename(join(outDir, 'model.safetensors.tmp'), join(outDir, 'model.safetensors'));
+        const bytes = await saveCheckpoint(model, { metadata: { 'spiketrack.trainer.step': String(step) } });
+        if (checkpoint) await writeFileAtomic(join(outDir, 'model.safetensors'), bytes);
+        if (snapshot) {
+          await mkdir(join(outDir, 'snapshots'), { recursive: true });
+          await writeFileAtomic(join(outDir, 'snapshots', `model-${step}.safetensors`), bytes);
+        }
       };
       const bar = new ProgressBar(io.stderr, {
         total: Math.max(0, steps - trainer.step),
@@ -394,7 +406,9 @@ export const trainCommand: CliCommand = {
           `${JSON.stringify({ step: log.step, epoch: log.epoch, lr: log.lr, loss: log.loss, ...parts, mean_iou, grad_norm: log.gradNorm, samples_per_s: log.samplesPerSecond })}\n`,
         );
         bar.tick();
-        if (trainer.step % checkpointEvery === 0 || trainer.step === steps) await save();
+        const checkpoint = trainer.step % checkpointEvery === 0 || trainer.step === steps;
+        const snapshot = keepEvery > 0 && trainer.step % keepEvery === 0;
+        if (checkpoint || snapshot) await save(checkpoint, snapshot);
         if (evalEvery > 0 && (trainer.step % evalEvery === 0 || trainer.step === steps)) {
           const r = await evaluateHeldOut(model, evalSeqs);
           await appendFile(

@@ -9,11 +9,11 @@ import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Box } from '../../tracker/box';
 
-/** Writes `text` to `path` atomically: a temporary file beside it, then a rename over it. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+/** Writes `data` to `path` atomically: a temporary file beside it, then a rename over it. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await writeFile(tmp, text);
+    await writeFile(tmp, data);
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
