@@ -35,5 +35,5 @@ fi
 exec node "$cli" train \
   --config '{"base":"tiny_256_t1","resolution":128,"templates":1,"dims":[16,32,64,96],"decoderChannel":64,"backboneNorm":"batch"}' \
   --batch 8 --lr 2e-5 --encoder-lr-scale 1 --norm-stats running --steps 30000 --steps-per-epoch 1000 --lr-drop-epoch 24 --seed 1 \
-  --checkpoint-every 50 --eval-every 250 --eval-sequences 6 --eval-frames 40 \
+  --checkpoint-every 50 --keep-every 250 --eval-every 250 --eval-sequences 6 --eval-frames 40 \
   --workers "${WORKERS:-2}" --out "$out" --backend wasm "${resume[@]}" "$@"
