@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Copies a training run's latest checkpoint into the repository, compacted:
-#   bash training/bundled-v1/snapshot.sh [OUT_DIR] [FROM_STEP]     (default .tmp/bundled-v1)
+#   bash training/bundled-v1/snapshot.sh [OUT_DIR] [FROM_STEP [BASE]]     (default .tmp/bundled-v1)
 # - training/bundled-v1/state.safetensors   the trainer state (weights F16, moments BF16), for train.sh
 # - training/bundled-v1/{run.json,metrics.jsonl,eval.jsonl}
 # - packages/spiketrack/weights/spiketrack-synthetic-v1.safetensors   the bundled weights (F16, PyTorch
 #   layout): the latest weights; with FROM_STEP, the mean of the snapshots that train.sh keeps
 #   (--keep-every 250) from FROM_STEP to the checkpoint's step (spiketrack average: stochastic
-#   weight averaging)
+#   weight averaging); with BASE, an earlier average (e.g. the committed bundled weights, whose
+#   metadata lists the steps they average) is extended by those snapshots
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 out="${1:-$root/.tmp/bundled-v1}"
 from="${2:-}"
+base="${3:-}"
+last=""
 cli="$root/packages/spiketrack/dist/cli.js"
 node "$here/compact.mjs" "$out/state.safetensors" "$here/state.safetensors" --moments bf16
 # the checkpoint's step, from the state's safetensors header (the logs may run a few steps past it)
@@ -20,6 +23,11 @@ weights="$root/packages/spiketrack/weights/spiketrack-synthetic-v1.safetensors"
 mkdir -p "$(dirname "$weights")"
 if [ -n "$from" ]; then
   snaps=()
+  if [ -n "$base" ]; then
+    # a copy: the base may be the file this writes
+    cp "$base" "$out/average-base.safetensors"
+    snaps+=("$out/average-base.safetensors")
+  fi
   for ((s = from; s <= step; s += 250)); do
     f="$out/snapshots/model-$s.safetensors"
     [ -f "$f" ] || { echo "snapshot.sh: $f is missing (train.sh keeps one every 250 steps)" >&2; exit 2; }

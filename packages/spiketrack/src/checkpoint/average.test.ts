@@ -52,6 +52,32 @@ describe('averageCheckpoints', () => {
     expect(avg.changed.sort()).toEqual(['bn.running_var', 'conv.weight']);
   });
 
+  it('extends an average: an input that is an average counts as the checkpoints it averages', async () => {
+    const c = file(
+      {
+        'conv.weight': { dtype: 'F32', shape: [2, 2], values: [8, 5, 2, 0] },
+        'bn.running_var': { dtype: 'F32', shape: [2], values: [70000, 5] },
+        'bn.num_batches_tracked': { dtype: 'I64', shape: [], values: [12] },
+      },
+      { 'spiketrack.trainer.step': '750' },
+    );
+    const ab = averageCheckpoints([
+      { bytes: a, source: 'a' },
+      { bytes: b, source: 'b' },
+    ]);
+    const abc = averageCheckpoints([
+      { bytes: ab.bytes, source: 'ab' },
+      { bytes: c, source: 'c' },
+    ]);
+    expect(abc.steps).toEqual([250, 500, 750]);
+    const { tensors, metadata } = readSafetensors(abc.bytes);
+    expect(metadata['spiketrack.average.of']).toBe('250,500,750');
+    expect(metadata['spiketrack.trainer.step']).toBe('750');
+    expect(Array.from(await tensors.get('conv.weight')!.data())).toEqual([4, 3, 2, 1.5]);
+    expect(Array.from(await tensors.get('bn.running_var')!.data())).toEqual([70000, 3]);
+    tf.dispose([...tensors.values()]);
+  });
+
   it('stores F16 on request, except tensors beyond its range', () => {
     const avg = averageCheckpoints(
       [

@@ -27,7 +27,10 @@ export interface AverageCheckpointsOptions {
 export interface AveragedCheckpoint {
   /** The averaged checkpoint, safetensors bytes. */
   bytes: Uint8Array;
-  /** The inputs' training steps (`spiketrack.trainer.step`; `null` where a file has none). */
+  /**
+   * The training steps of the checkpoints averaged (`spiketrack.trainer.step`; `null` where a file
+   * has none); an input that is itself an average contributes its own list.
+   */
   steps: (number | null)[];
   /** Float tensors whose values differ between the inputs, e.g. BatchNorm running statistics. */
   changed: string[];
@@ -46,7 +49,12 @@ const F16_MAX = 65504;
  * statistics are averaged like the weights: with fixed statistics (`--norm-stats running`) that
  * is the value itself; if they trained, recompute them for the averaged weights on data (as torch's
  * `swa_utils.update_bn` does): the mean of statistics is not the statistics of the mean weights.
- * The output's metadata is the last input's plus `spiketrack.average.of` (the inputs' steps).
+ * The output's metadata is the last input's plus `spiketrack.average.of` (the steps averaged).
+ *
+ * An input that is itself such an average (its metadata has `spiketrack.average.of`) counts as
+ * the checkpoints it averages, so an average can be extended with later snapshots without
+ * keeping the earlier ones: mean(mean(a, b, c), d) is mean(a, b, c, d), up to the rounding of the
+ * stored average.
  * Bad input is a {@link CheckpointError} naming the file and the tensor.
  */
 export function averageCheckpoints(
@@ -58,6 +66,14 @@ export function averageCheckpoints(
     source,
     file: parseSafetensors(bytes, { source }),
   }));
+  // each input's checkpoints: its own step, or the list of an average it holds
+  const members = parsed.map(({ file }) => {
+    const of = file.metadata['spiketrack.average.of'];
+    const list = of === undefined ? [file.metadata['spiketrack.trainer.step']] : of.split(',');
+    return list.map((x) => (x !== undefined && /^\d+$/.test(x) ? Number(x) : null));
+  });
+  const weights = members.map((m) => m.length);
+  const total = weights.reduce((a, b) => a + b, 0);
   const first = parsed[0]!;
   const last = parsed[parsed.length - 1]!;
   for (const { source, file } of parsed) {
@@ -98,20 +114,21 @@ export function averageCheckpoints(
     const sum = new Float64Array(entry.shape.reduce((a, b) => a * b, 1));
     let reference: Float32Array | undefined;
     let differs = false;
-    for (const { e, source } of entries) {
+    for (const [k, { e, source }] of entries.entries()) {
       const values = decodeSafetensor(e, { source, name }).values as Float32Array;
+      const w = weights[k]!;
       for (let i = 0; i < values.length; i++) {
         const v = values[i]!;
         if (!Number.isFinite(v)) {
           throw new CheckpointError(`safetensors '${source}': tensor '${name}' holds ${v} at index ${i}`);
         }
-        sum[i]! += v;
+        sum[i]! += w * v;
         if (reference && !differs && v !== reference[i]) differs = true;
       }
       reference ??= values;
     }
     if (differs) changed.push(name);
-    const mean = Float32Array.from(sum, (s) => s / entries.length);
+    const mean = Float32Array.from(sum, (s) => s / total);
     let dtype: 'F32' | 'F16' | 'BF16' = floatDtype;
     if (dtype === 'F16' && mean.some((v) => Math.abs(v) > F16_MAX)) {
       dtype = 'F32';
@@ -119,10 +136,7 @@ export function averageCheckpoints(
     }
     out.set(name, { dtype, shape: entry.shape, values: mean });
   }
-  const steps = parsed.map(({ file }) => {
-    const s = file.metadata['spiketrack.trainer.step'];
-    return s === undefined || !/^\d+$/.test(s) ? null : Number(s);
-  });
+  const steps = members.flat();
   const metadata = {
     ...last.file.metadata,
     'spiketrack.average.of': steps.map((s) => (s === null ? '?' : String(s))).join(','),

@@ -11,6 +11,8 @@ one network, e.g. the snapshots that spiketrack train --keep-every N keeps in <o
 Averaging the weights along a run at a constant learning rate usually tracks better than any one
 of them. Integer tensors (BatchNorm step counts) are the last file's. BatchNorm running statistics
 are averaged too: exact when they did not train (--norm-stats running); otherwise recompute them.
+An input that is itself an average (written by this command) counts as the checkpoints it
+averages, so an average can be extended with later snapshots without keeping the earlier ones.
 
 Options:
   --out FILE         the averaged checkpoint (safetensors; its metadata is the last input's plus
@@ -64,7 +66,7 @@ export const averageCommand: CliCommand = {
         `note: ${stats.length} BatchNorm running statistics differ between the inputs (averaged; recompute them on data for the averaged weights)\n`,
       );
     }
-    io.stdout.write(`${out}: the mean of ${inputs.length} checkpoints${steps}\n`);
+    io.stdout.write(`${out}: the mean of ${avg.steps.length} checkpoints${steps}\n`);
     return 0;
   },
 };
