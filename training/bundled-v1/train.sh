@@ -7,7 +7,7 @@
 # Everything is deterministic by the seed: step k always sees the same samples.
 # The learning rate was 5e-4 up to step 1900, 2e-4 up to step 7750, 2e-5 up to step 8250, 2e-4 up to
 # step 9250, 2e-5 up to step 9500, 2e-4 up to step 12250, 2e-5 up to step 12750,
-# 2e-4 up to step 15500, 2e-5 up to step 16000, 2e-4 up to step 19000 and 2e-5 after (run.json's "amendments";
+# 2e-4 up to step 15500, 2e-5 up to step 16000, 2e-4 up to step 19000, 2e-5 up to step 19500 and 2e-4 after (run.json's "amendments";
 # --amend lets a resumed run take the schedule given here). From step 4800 the BatchNorms train in
 # eval mode with
 # fixed running statistics (--norm-stats running): with batch statistics the model's boxes came out
