@@ -60,6 +60,7 @@ describe('spiketrack average', () => {
       [[a, broken], /broken\.safetensors/],
       [[a, join(dir, 'model.pth.tar')], /reads \.safetensors files/],
       [['--dtype', 'f8', a, a], /--dtype must be one of f32, f16, bf16; got 'f8'/],
+      [[a, `${dir}/./bad.safetensors`], /--out .* is also an input/],
     ] as const) {
       const r = await cli('average', '--out', out, ...args);
       expect(r.code, args.join(' ')).toBe(2);

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { averageCheckpoints } from '../../checkpoint/average';
 import { writeFileAtomic } from '../../node/eval-runner/result-files';
 import { type CliCommand, UsageError } from '../command';
@@ -48,7 +49,9 @@ export const averageCommand: CliCommand = {
         `'${notSafetensors}': spiketrack average reads .safetensors files (as train writes)`,
       );
     }
-    if (positionals.includes(out)) throw new UsageError(`--out ${out} is also an input`);
+    if (positionals.some((p) => resolve(p) === resolve(out))) {
+      throw new UsageError(`--out ${out} is also an input (write the average to a new file)`);
+    }
     const inputs = [];
     for (const source of positionals) {
       inputs.push({ source, bytes: new Uint8Array(await readFile(source)) });
