@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { averageCheckpoints } from '../../checkpoint/average';
-import { writeFileAtomic } from '../../node/eval-runner/result-files';
+import { writeFileAtomic } from '../../node/write-file-atomic';
 import { type CliCommand, UsageError } from '../command';
 import { requireString } from '../options';
 

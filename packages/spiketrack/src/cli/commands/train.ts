@@ -1,6 +1,6 @@
 import { readTensorFile, writeSafetensorsFile } from '@spiketrack/neurons/node';
 import * as tf from '@tensorflow/tfjs-core';
-import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { saveCheckpoint } from '../../checkpoint/save';
@@ -18,7 +18,7 @@ import { NORM_STATS_MODES } from '../../train/norm-stats';
 import { Trainer, TrainingError } from '../../train/trainer';
 import type { GradientShard } from '../../train/gradient-shard';
 import { createWorkerShards } from '../../node/train-runner/worker-shards';
-import { writeFileAtomic } from '../../node/eval-runner/result-files';
+import { writeFileAtomic } from '../../node/write-file-atomic';
 import { BACKEND_HELP, BACKEND_OPTION, parseThreads, selectCliBackend } from '../backend';
 import { type CliCommand, type CliValues, UsageError } from '../command';
 import { intOption, oneOf, positiveNumberOption } from '../options';
@@ -148,8 +148,7 @@ async function keepLogLines(path: string, keep: (step: number) => boolean): Prom
     }
   });
   if (kept.length === lines.length) return;
-  await writeFile(`${path}.tmp`, kept.map((l) => `${l}\n`).join(''));
-  await rename(`${path}.tmp`, path);
+  await writeFileAtomic(path, kept.map((l) => `${l}\n`).join(''));
 }
 
 /** Held-out sequences: the first K of synthetic-v1, K frames each (rendered in memory). */

@@ -4,22 +4,10 @@
  * Each is written atomically (a temporary file in the same folder, then a rename), the time file
  * first, so a `<sequence>.txt` that exists is always a finished sequence.
  */
-import { randomBytes } from 'node:crypto';
-import { readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Box } from '../../tracker/box';
-
-/** Writes `data` to `path` atomically: a temporary file beside it, then a rename over it. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
+import { writeFileAtomic } from '../write-file-atomic';
 
 /** A box as a results line: `x,y,w,h`, at most 4 decimals. */
 export function resultLine(b: Box): string {
