@@ -3,8 +3,9 @@
 #   bash training/bundled-v1/snapshot.sh [OUT_DIR] [FROM_STEP [BASE]]     (default .tmp/bundled-v1)
 # - training/bundled-v1/state.safetensors   the trainer state (weights F16, moments BF16), for train.sh
 # - training/bundled-v1/{run.json,metrics.jsonl,eval.jsonl}
-# - packages/spiketrack/weights/spiketrack-synthetic-v1.safetensors   the bundled weights (F16, PyTorch
-#   layout): the latest weights; with FROM_STEP, the mean of the snapshots that train.sh keeps
+# - packages/spiketrack/weights/spiketrack-synthetic-v1.safetensors   the bundled weights (F32, PyTorch
+#   layout; not F16: rounding the weights moved synthetic-v1's AUC by ~1 point through the spiking
+#   thresholds): the latest weights; with FROM_STEP, the mean of the snapshots that train.sh keeps
 #   (--keep-every 250) from FROM_STEP to the checkpoint's step (spiketrack average: stochastic
 #   weight averaging); with BASE, an earlier average (e.g. the committed bundled weights, whose
 #   metadata lists the steps they average) is extended by those snapshots
@@ -34,9 +35,9 @@ if [ -n "$from" ]; then
     snaps+=("$f")
     last=$s
   done
-  node "$cli" average --dtype f16 --out "$weights" "${snaps[@]}"
+  node "$cli" average --dtype f32 --out "$weights" "${snaps[@]}"
 else
-  node "$here/compact.mjs" "$out/model.safetensors" "$weights"
+  cp "$out/model.safetensors" "$weights"
 fi
 cp "$out/run.json" "$here/"
 for f in metrics.jsonl eval.jsonl; do [ -f "$out/$f" ] && cp "$out/$f" "$here/"; done

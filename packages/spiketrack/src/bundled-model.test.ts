@@ -1,6 +1,7 @@
 /**
- * The bundled model: the file ships in the package (under 25 MB, float16 storage), loads strictly
- * with the configuration it declares, reads back as float32, and is what `Tracker.create()` uses.
+ * The bundled model: the file ships in the package (under 25 MB, float32: the weights as trained,
+ * not rounded), loads strictly with the configuration it declares, reads back as float32, and is
+ * what `Tracker.create()` uses.
  */
 import { parseSafetensors } from '@spiketrack/neurons';
 import * as tf from '@tensorflow/tfjs-core';
@@ -16,14 +17,14 @@ import { Tracker } from './tracker/tracker';
 describe('the bundled model', () => {
   const path = fileURLToPath(bundledModelUrl());
 
-  it('ships as float16 safetensors under 25 MB, in PyTorch layout, with its configuration', () => {
+  it('ships as float32 safetensors under 25 MB, in PyTorch layout, with its configuration', () => {
     expect(path.endsWith(BUNDLED_MODEL.file)).toBe(true);
     expect(statSync(path).size).toBeLessThan(25 * 1024 * 1024);
     const { tensors, metadata } = parseSafetensors(new Uint8Array(readFileSync(path)), { source: path });
     expect(metadata['spiketrack.layout']).toBe('torch');
     const dtypes = new Set([...tensors.values()].map((e) => e.dtype));
-    expect(dtypes.has('F16')).toBe(true);
-    expect(dtypes.has('F32')).toBe(false);
+    expect(dtypes.has('F32')).toBe(true);
+    expect(dtypes.has('F16')).toBe(false);
     expect(JSON.parse(metadata['spiketrack.config'] as string)).toEqual(
       resolveSpikeTrackConfig({ ...BUNDLED_MODEL.config, dims: [...BUNDLED_MODEL.config.dims] }),
     );
