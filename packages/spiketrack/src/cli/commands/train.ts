@@ -1,6 +1,6 @@
 import { readTensorFile, writeSafetensorsFile } from '@spiketrack/neurons/node';
 import * as tf from '@tensorflow/tfjs-core';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { saveCheckpoint } from '../../checkpoint/save';
@@ -284,8 +284,9 @@ export const trainCommand: CliCommand = {
     const sequences = await trainingData(values);
     await selectCliBackend(values.backend, io, parseThreads(values.threads, 1));
     await mkdir(outDir, { recursive: true });
+    // atomic: an interrupted amendment must not leave a truncated run.json that no resume can read
     const writeRun = () =>
-      writeFile(runPath, `${JSON.stringify(amendments.length ? { ...run, amendments } : run, null, 2)}\n`);
+      writeFileAtomic(runPath, `${JSON.stringify(amendments.length ? { ...run, amendments } : run, null, 2)}\n`);
     if (!values.resume) await writeRun();
 
     const model = new SpikeTrackModel({ config: run.config, seed: run.seed });
