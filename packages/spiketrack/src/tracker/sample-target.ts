@@ -35,10 +35,15 @@ export function pythonRound(v: number): number {
   return f % 2 === 0 ? f : f + 1;
 }
 
+/** The side of the square crop around `box` at `factor`: the reference's `ceil(sqrt(w·h)·factor)`. */
+export function cropSizeOf(box: Box, factor: number): number {
+  return Math.ceil(Math.sqrt(box[2] * box[3]) * factor);
+}
+
 /** The crop geometry of {@link sampleTarget} alone. */
 export function cropGeometry(box: Box, factor: number, width: number, height: number): CropGeometry {
   const [x, y, w, h] = box;
-  const cropSize = Math.ceil(Math.sqrt(w * h) * factor);
+  const cropSize = cropSizeOf(box, factor);
   if (!(cropSize >= 1)) {
     throw new ShapeError(
       `sampleTarget: the box [${box.join(', ')}] is too small (crop size ${cropSize} at factor ${factor})`,

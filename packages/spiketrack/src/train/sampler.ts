@@ -4,7 +4,7 @@ import { fullRegion, type PixelRegion } from '../synthetic/pixel-region';
 import { Prng } from '../synthetic/prng';
 import type { Box } from '../tracker/box';
 import { normalizeCrop } from '../tracker/preprocess';
-import { cropGeometry, sampleTarget } from '../tracker/sample-target';
+import { cropGeometry, cropSizeOf, sampleTarget } from '../tracker/sample-target';
 
 /**
  * One training sequence, whatever it is stored in: the synthetic generator, or a dataset reader
@@ -168,7 +168,7 @@ export function boxInCrop(box: Box, cropBox: Box, resizeFactor: number, cropSize
  * image); the whole image for a box it rejects, so that it reports the problem.
  */
 export function cropReadRegion(box: Box, factor: number, width: number, height: number): PixelRegion {
-  const cropSize = Math.ceil(Math.sqrt(box[2] * box[3]) * factor);
+  const cropSize = cropSizeOf(box, factor);
   if (!box.every((v) => Number.isFinite(v)) || !(cropSize >= 1)) return fullRegion(width, height);
   const g = cropGeometry(box, factor, width, height);
   const x0 = Math.min(g.x1 + g.x1Pad, width);
@@ -327,7 +327,7 @@ export class TrainingSampler {
       if (flipped) box = [W - (box[0] + box[2]), box[1], box[2], box[3]];
       let jittered = jitterBox(box, center, scale, rng);
       // A degenerate jitter (a box shrunk below a pixel) falls back to the true box.
-      if (!(Math.ceil(Math.sqrt(jittered[2] * jittered[3]) * factor) >= 1)) jittered = box;
+      if (!(cropSizeOf(jittered, factor) >= 1)) jittered = box;
       let region = fullRegion(W, H);
       if (!whole) {
         // What the crop reads, in the frame as stored (mirrored back when flipped).

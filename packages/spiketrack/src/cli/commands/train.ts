@@ -286,7 +286,10 @@ export const trainCommand: CliCommand = {
     await mkdir(outDir, { recursive: true });
     // atomic: an interrupted amendment must not leave a truncated run.json that no resume can read
     const writeRun = () =>
-      writeFileAtomic(runPath, `${JSON.stringify(amendments.length ? { ...run, amendments } : run, null, 2)}\n`);
+      writeFileAtomic(
+        runPath,
+        `${JSON.stringify(amendments.length ? { ...run, amendments } : run, null, 2)}\n`,
+      );
     if (!values.resume) await writeRun();
 
     const model = new SpikeTrackModel({ config: run.config, seed: run.seed });
