@@ -129,7 +129,7 @@ describe.skipIf(testBackend() !== 'cpu')('spiketrack eval (NCC baseline)', () =>
     expect(resumed.stderr).toContain('2 already finished, skipped; 1 to run');
     expect(readFileSync(file('seq-b'), 'utf8')).toBe(firstOutput);
     expect(statSync(file('seq-a')).mtimeMs).toBe(before['seq-a']);
-    // --format synthetic reads the same GOT-10k layout (the generator's).
+    // --format synthetic reads the same GOT-10k layout (the generator's), named synthetic-v1.
     const synthetic = await cli(
       'eval',
       '--format',
@@ -143,6 +143,7 @@ describe.skipIf(testBackend() !== 'cpu')('spiketrack eval (NCC baseline)', () =>
     );
     expect(synthetic.code).toBe(0);
     expect(synthetic.stderr).toContain('3 already finished, skipped; 0 to run');
+    expect(synthetic.stdout).toMatch(/^synthetic-v1: 3 sequences, tracker 'ncc'/m);
   });
 
   it('a frame that does not decode is bad input (exit 2) naming its sequence; finished ones are kept', async () => {

@@ -5,30 +5,22 @@ import { availableParallelism } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUNDLED_MODEL, bundledModelUrl } from '../../bundled-model';
-import {
-  DATASET_FORMATS,
-  type Dataset,
-  DatasetError,
-  type DatasetFormat,
-  evaluate,
-  type Sequence,
-} from '../../eval/index';
+import { type Dataset, DatasetError, type DatasetFormat, evaluate, type Sequence } from '../../eval/index';
 import { readDataset, readResults } from '../../node/eval-files';
 import { runEvalPool, EvalWorkerError } from '../../node/eval-runner/pool';
 import { EVAL_TRACKERS, type EvalJob, type EvalTrackerName } from '../../node/eval-runner/protocol';
 import { finishedSequences } from '../../node/eval-runner/result-files';
-import { ensureSyntheticSuite, syntheticCacheDir } from '../../node/synthetic-writer';
 import { SYNTHETIC_V1 } from '../../synthetic/suite';
 import { TRACKER_PRESETS, type TrackerPreset } from '../../tracker/params';
 import { BACKEND_HELP, BACKEND_OPTION, parseThreads } from '../backend';
 import { type CliCommand, type CliIO, UsageError } from '../command';
 import { oneOf, requireString } from '../options';
 import { parseShard, type Shard, shardNames } from '../eval/shard';
+import { BENCHMARK_FORMATS, defaultSyntheticSuiteDir, openSyntheticSuite } from '../eval/synthetic-dataset';
 import { ProgressBar } from '../progress';
 import { metricsTable, packServerArchive, writeMetricPlots } from './metrics';
 
 /** `--format` of `spiketrack eval`: the benchmark layouts, and `synthetic` (GOT-10k layout). */
-export const EVAL_FORMATS = [...DATASET_FORMATS, 'synthetic'] as const;
 
 /** The exit code after Ctrl-C (128 + SIGINT), as shells report it. */
 export const EXIT_INTERRUPTED = 130;
@@ -49,11 +41,11 @@ a preempted machine) resumes where it stopped. Shards write the same layout: mer
 their <out> folders into one.
 
 Options:
-  --format FORMAT        ${EVAL_FORMATS.join(' | ')}
+  --format FORMAT        ${BENCHMARK_FORMATS.join(' | ')}
                          (synthetic: the GOT-10k-style ${SYNTHETIC_V1.name} suite, generated into
                          --dataset when that folder does not exist)
   --dataset DIR          the benchmark folder (as \`spiketrack metrics\`; synthetic: default
-                         ${join(syntheticCacheDir(), SYNTHETIC_V1.name)})
+                         ${defaultSyntheticSuiteDir()})
   --out DIR              the output folder (required)
   --tracker NAME|MODULE  spiketrack (default) | ncc (the non-learned NCC baseline, no tfjs) |
                          a tracker module: a path to an ES module (.mjs / .js) that exports
@@ -114,27 +106,7 @@ async function openDataset(
   split: 'test' | 'all',
   io: CliIO,
 ): Promise<Dataset> {
-  if (format === 'synthetic') {
-    const where = dir ?? join(syntheticCacheDir(), SYNTHETIC_V1.name);
-    if (!existsSync(where)) {
-      io.stderr.write(`generating the ${SYNTHETIC_V1.name} suite into ${where}\n`);
-      const bar = new ProgressBar(io.stderr, {
-        total: SYNTHETIC_V1.sequences * SYNTHETIC_V1.frames,
-        label: 'generate',
-        interactive: io.interactive,
-      });
-      let last = 0;
-      await ensureSyntheticSuite({
-        dir: where,
-        onProgress: (done) => {
-          bar.tick(done - last);
-          last = done;
-        },
-      });
-      bar.done();
-    }
-    return readDataset(where, 'got10k');
-  }
+  if (format === 'synthetic') return openSyntheticSuite(dir, io);
   if (dir === undefined) throw new UsageError('--dataset is required');
   return readDataset(dir, format as DatasetFormat, { split });
 }
@@ -212,7 +184,7 @@ export const evalCommand: CliCommand = {
   },
   async run(values, positionals, io) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    const format = oneOf(values, 'format', EVAL_FORMATS);
+    const format = oneOf(values, 'format', BENCHMARK_FORMATS);
     const out = requireString(values, 'out');
     const { tracker, module } = parseTracker(values.tracker);
     const preset = oneOf(values, 'preset', Object.keys(TRACKER_PRESETS) as TrackerPreset[]);

@@ -33,6 +33,11 @@ put({
   'got/test/GOT-10k_Test_000001/00000002.jpg': '',
   'got/results/GOT-10k_Test_000001.txt': '1,2,3,4\n2,3,4,5\n',
   'got/results/GOT-10k_Test_000001_time.txt': '0.1\n0.02\n',
+  // the synthetic suite's layout (GOT-10k's), as `spiketrack eval --format synthetic` writes it
+  'synthetic/synthetic-v1-001/groundtruth.txt': '0,0,10,10\n0,0,10,10\n',
+  'synthetic/synthetic-v1-001/00000001.jpg': '',
+  'synthetic/synthetic-v1-001/00000002.jpg': '',
+  'synthetic-results/synthetic-v1-001.txt': '0,0,10,10\n0,0,10,5\n',
 });
 const otb = join(tmp, 'otb');
 /** `spiketrack metrics --format otb --dataset <the fake OTB> …args`. */
@@ -108,6 +113,32 @@ describe.skipIf(testBackend() !== 'cpu')('spiketrack metrics', () => {
       '--json',
     );
     expect(Object.keys(JSON.parse(two.stdout).trackers)).toEqual(['mine', 'b']);
+  });
+
+  it('--format synthetic scores the synthetic suite, named synthetic-v1 in the table and plots', async () => {
+    const plots = join(tmp, 'plots-synthetic');
+    const args = ['metrics', '--format', 'synthetic', '--dataset', join(tmp, 'synthetic')];
+    const r = await cli(
+      ...args,
+      '--results',
+      `SpikeTrack=${join(tmp, 'synthetic-results')}`,
+      '--plots',
+      plots,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^synthetic-v1: 1 sequences, tracker 'SpikeTrack'/m);
+    // IoU 1 (frame 0) exceeds 20 of the 21 thresholds 0, 0.05, …, 1; IoU 0.5 exceeds 10: 30 / 42
+    expect(r.stdout).toMatch(/^overall +71\.43 /m);
+    expect(readFileSync(join(plots, 'success.svg'), 'utf8')).toContain('Success plot: synthetic-v1');
+    const pack = await cli(
+      ...args,
+      '--results',
+      join(tmp, 'synthetic-results'),
+      '--pack',
+      join(tmp, 'x.zip'),
+    );
+    expect(pack.code).toBe(2);
+    expect(pack.stderr).toMatch(/--pack is for GOT-10k test and TrackingNet test/);
   });
 
   it('packs GOT-10k test results for the server', async () => {

@@ -1,7 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
-  DATASET_FORMATS,
   type Dataset,
   DatasetError,
   type DatasetFormat,
@@ -18,6 +17,7 @@ import {
 } from '../../eval/index';
 import { readDataset, readResults } from '../../node/eval-files';
 import { type CliCommand, type CliIO, UsageError } from '../command';
+import { BENCHMARK_FORMATS, defaultSyntheticSuiteDir, openSyntheticSuite } from '../eval/synthetic-dataset';
 import { oneOf, requireString } from '../options';
 
 const HELP = `Usage: spiketrack metrics --format FORMAT --dataset DIR --results DIR [options]
@@ -30,9 +30,13 @@ Results: <results>/<sequence>.txt, one x,y,w,h box per frame (comma or tab separ
 included, named as pytracking names them (uav_bike1, nfs_Gymnastics, Jogging_1, airplane-1, …).
 
 Options:
-  --format FORMAT        ${DATASET_FORMATS.join(' | ')}
+  --format FORMAT        ${BENCHMARK_FORMATS.join(' | ')}
+                         (synthetic: the GOT-10k-style synthetic-v1 suite of \`spiketrack eval
+                         --format synthetic\`, generated into --dataset when that folder does not
+                         exist)
   --dataset DIR          the benchmark folder (LaSOT root, a GOT-10k split such as val/, OTB100/,
-                         UAV123/ with anno/ and data_seq/, NFS, TrackingNet root, TNL2K_test/)
+                         UAV123/ with anno/ and data_seq/, NFS, TrackingNet root, TNL2K_test/;
+                         synthetic: default ${defaultSyntheticSuiteDir()})
   --results [NAME=]DIR   a tracker's results folder; repeat it to compare trackers (NAME is the
                          legend name; default: the folder's name)
   --json                 print JSON: { overall: {success_auc, precision, norm_precision, ao, sr50,
@@ -148,8 +152,13 @@ export const metricsCommand: CliCommand = {
   async run(values, positionals, io) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     requireString(values, 'format');
-    const format = oneOf(values, 'format', DATASET_FORMATS);
-    const datasetDir = requireString(values, 'dataset');
+    const format = oneOf(values, 'format', BENCHMARK_FORMATS);
+    const datasetDir =
+      format === 'synthetic'
+        ? typeof values.dataset === 'string'
+          ? values.dataset
+          : defaultSyntheticSuiteDir()
+        : requireString(values, 'dataset');
     const resultArgs = (values.results as string[] | undefined) ?? [];
     if (resultArgs.length === 0) throw new UsageError('--results is required');
     const split = String(values.split);
@@ -160,7 +169,15 @@ export const metricsCommand: CliCommand = {
     if (names.size !== trackers.length)
       throw new UsageError('two --results have the same name; name them NAME=DIR');
     try {
-      const dataset = await readDataset(datasetDir, format as DatasetFormat, { split });
+      if (format === 'synthetic' && typeof values.pack === 'string') {
+        throw new UsageError(
+          '--pack is for GOT-10k test and TrackingNet test; synthetic-v1 has its ground truth',
+        );
+      }
+      const dataset =
+        format === 'synthetic'
+          ? await openSyntheticSuite(datasetDir, io)
+          : await readDataset(datasetDir, format as DatasetFormat, { split });
       if (dataset.missing.length) {
         io.stderr.write(
           `warning: ${dataset.missing.length} ${dataset.name} sequence(s) not in ${datasetDir}: ${dataset.missing.slice(0, 5).join(', ')}${dataset.missing.length > 5 ? ', …' : ''}; scoring the ${dataset.sequences.length} present\n`,
