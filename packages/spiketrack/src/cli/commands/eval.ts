@@ -5,8 +5,8 @@ import { availableParallelism } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUNDLED_MODEL, bundledModelUrl } from '../../bundled-model';
-import { type Dataset, DatasetError, type DatasetFormat, evaluate, type Sequence } from '../../eval/index';
-import { readDataset, readResults } from '../../node/eval-files';
+import { type Dataset, DatasetError, evaluate, type Sequence } from '../../eval/index';
+import { readResults } from '../../node/eval-files';
 import { runEvalPool, EvalWorkerError } from '../../node/eval-runner/pool';
 import { EVAL_TRACKERS, type EvalJob, type EvalTrackerName } from '../../node/eval-runner/protocol';
 import { finishedSequences } from '../../node/eval-runner/result-files';
@@ -16,7 +16,7 @@ import { BACKEND_HELP, BACKEND_OPTION, parseThreads } from '../backend';
 import { type CliCommand, type CliIO, UsageError } from '../command';
 import { oneOf, requireString } from '../options';
 import { parseShard, type Shard, shardNames } from '../eval/shard';
-import { BENCHMARK_FORMATS, defaultSyntheticSuiteDir, openSyntheticSuite } from '../eval/synthetic-dataset';
+import { BENCHMARK_FORMATS, defaultSyntheticSuiteDir, openBenchmark } from '../eval/benchmark-dataset';
 import { ProgressBar } from '../progress';
 import { metricsTable, packServerArchive, writeMetricPlots } from './metrics';
 
@@ -97,18 +97,6 @@ function parseTracker(value: unknown): { tracker: string; module: string | null 
     throw new UsageError(`--tracker: the module's file name '${name}' cannot name a results folder`);
   }
   return { tracker: name, module: file };
-}
-
-/** Reads the dataset; for `synthetic`, generates the suite first when its folder does not exist. */
-async function openDataset(
-  format: string,
-  dir: string | undefined,
-  split: 'test' | 'all',
-  io: CliIO,
-): Promise<Dataset> {
-  if (format === 'synthetic') return openSyntheticSuite(dir, io);
-  if (dir === undefined) throw new UsageError('--dataset is required');
-  return readDataset(dir, format as DatasetFormat, { split });
 }
 
 /** The job of a sequence: its frames and its first ground-truth box. */
@@ -209,7 +197,7 @@ export const evalCommand: CliCommand = {
 
     let dataset: Dataset;
     try {
-      dataset = await openDataset(format, dir, split, io);
+      dataset = await openBenchmark(format, dir, split, io);
     } catch (err) {
       if (err instanceof DatasetError) throw new UsageError(err.message);
       throw err;

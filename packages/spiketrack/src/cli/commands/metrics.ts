@@ -3,7 +3,6 @@ import { basename, join } from 'node:path';
 import {
   type Dataset,
   DatasetError,
-  type DatasetFormat,
   type Evaluation,
   type Scores,
   type SequenceResult,
@@ -15,9 +14,9 @@ import {
   precisionPlot,
   successPlot,
 } from '../../eval/index';
-import { readDataset, readResults } from '../../node/eval-files';
+import { readResults } from '../../node/eval-files';
 import { type CliCommand, type CliIO, UsageError } from '../command';
-import { BENCHMARK_FORMATS, defaultSyntheticSuiteDir, openSyntheticSuite } from '../eval/synthetic-dataset';
+import { BENCHMARK_FORMATS, defaultSyntheticSuiteDir, openBenchmark } from '../eval/benchmark-dataset';
 import { oneOf, requireString } from '../options';
 
 const HELP = `Usage: spiketrack metrics --format FORMAT --dataset DIR --results DIR [options]
@@ -153,11 +152,10 @@ export const metricsCommand: CliCommand = {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     requireString(values, 'format');
     const format = oneOf(values, 'format', BENCHMARK_FORMATS);
-    const datasetDir =
-      format === 'synthetic'
-        ? typeof values.dataset === 'string'
-          ? values.dataset
-          : defaultSyntheticSuiteDir()
+    // synthetic: openBenchmark defaults to the suite's cache folder
+    const dir =
+      format === 'synthetic' && typeof values.dataset !== 'string'
+        ? undefined
         : requireString(values, 'dataset');
     const resultArgs = (values.results as string[] | undefined) ?? [];
     if (resultArgs.length === 0) throw new UsageError('--results is required');
@@ -174,13 +172,10 @@ export const metricsCommand: CliCommand = {
           '--pack is for GOT-10k test and TrackingNet test; synthetic-v1 has its ground truth',
         );
       }
-      const dataset =
-        format === 'synthetic'
-          ? await openSyntheticSuite(datasetDir, io)
-          : await readDataset(datasetDir, format as DatasetFormat, { split });
+      const dataset = await openBenchmark(format, dir, split, io);
       if (dataset.missing.length) {
         io.stderr.write(
-          `warning: ${dataset.missing.length} ${dataset.name} sequence(s) not in ${datasetDir}: ${dataset.missing.slice(0, 5).join(', ')}${dataset.missing.length > 5 ? ', …' : ''}; scoring the ${dataset.sequences.length} present\n`,
+          `warning: ${dataset.missing.length} ${dataset.name} sequence(s) not in ${dir}: ${dataset.missing.slice(0, 5).join(', ')}${dataset.missing.length > 5 ? ', …' : ''}; scoring the ${dataset.sequences.length} present\n`,
         );
       }
       if (typeof values.pack === 'string') {

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DATASET_FORMATS, type Dataset } from '../../eval/types';
+import { DATASET_FORMATS, type Dataset, type DatasetFormat } from '../../eval/types';
 import { readDataset } from '../../node/eval-files';
 import { ensureSyntheticSuite, syntheticCacheDir } from '../../node/synthetic-writer';
 import { SYNTHETIC_V1 } from '../../synthetic/suite';
-import type { CliIO } from '../command';
+import { type CliIO, UsageError } from '../command';
 import { ProgressBar } from '../progress';
 
 /** The `--format` values of `eval` and `metrics`: the readers' formats and the synthetic suite. */
@@ -40,4 +40,19 @@ export async function openSyntheticSuite(dir: string | undefined, io: CliIO): Pr
     bar.done();
   }
   return { ...(await readDataset(where, 'got10k')), name: SYNTHETIC_V1.name };
+}
+
+/**
+ * The benchmark of `--format` and `--dataset` (`eval` and `metrics`): the synthetic suite
+ * ({@link openSyntheticSuite}), or a reader's folder, which `dir` must name.
+ */
+export async function openBenchmark(
+  format: (typeof BENCHMARK_FORMATS)[number],
+  dir: string | undefined,
+  split: 'test' | 'all',
+  io: CliIO,
+): Promise<Dataset> {
+  if (format === 'synthetic') return openSyntheticSuite(dir, io);
+  if (dir === undefined) throw new UsageError('--dataset is required');
+  return readDataset(dir, format as DatasetFormat, { split });
 }
