@@ -7,6 +7,8 @@
  *
  *   node energy.mjs --checkpoint runs/custom/model.safetensors [--sequences 4] [--frames 30]
  *                   [--backend wasm] [--no-bundled] [--json energy.json]
+ *
+ * Without `--checkpoint` it measures the bundled model only.
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -32,9 +34,9 @@ const { values } = parseArgs({
     json: { type: 'string' },
   },
 });
-if (!values.checkpoint) {
+if (!values.checkpoint && values['no-bundled']) {
   console.error(
-    'usage: node energy.mjs --checkpoint model.safetensors [--sequences N] [--frames N] [--no-bundled]',
+    'energy.mjs: nothing to measure: --no-bundled needs --checkpoint model.safetensors (the custom tracker)',
   );
   process.exit(2);
 }
@@ -76,11 +78,13 @@ function summary(name, report) {
 }
 
 const results = [];
-const custom = await createModel({ checkpoint: values.checkpoint });
-await loadCheckpoint(custom, values.checkpoint);
-custom.eval();
-results.push(summary(custom.config.name, await measure(custom)));
-custom.dispose();
+if (values.checkpoint) {
+  const custom = await createModel({ checkpoint: values.checkpoint });
+  await loadCheckpoint(custom, values.checkpoint);
+  custom.eval();
+  results.push(summary(custom.config.name, await measure(custom)));
+  custom.dispose();
+}
 if (!values['no-bundled']) {
   const bundled = await loadBundledModel();
   results.push(summary('spiketrack-synthetic-v1 (bundled)', await measure(bundled)));

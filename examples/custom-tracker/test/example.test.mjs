@@ -159,4 +159,27 @@ describe(`examples/custom-tracker end to end (${backend})`, () => {
     expect(custom.dense_gmacs_per_frame).toBeGreaterThan(0);
     expect(custom.energy_uj_per_frame).toBeGreaterThan(0);
   });
+
+  it('energy.mjs without --checkpoint measures the bundled model alone, and says when there is nothing to measure', async () => {
+    const json = join(root, 'energy-bundled.json');
+    const r = await node(
+      'energy.mjs',
+      '--sequences',
+      '1',
+      '--frames',
+      '2',
+      '--backend',
+      backend,
+      '--json',
+      json,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/spiketrack-synthetic-v1 \(bundled\): R 128, .* µJ/);
+    const results = JSON.parse(readFileSync(json, 'utf8'));
+    expect(results.map((x) => x.name)).toEqual(['spiketrack-synthetic-v1 (bundled)']);
+    expect(results[0].energy_uj_per_frame).toBeGreaterThan(0);
+    const none = await node('energy.mjs', '--no-bundled');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--no-bundled needs --checkpoint/);
+  });
 });
