@@ -13,11 +13,11 @@
 // node bench/model.bench.mjs <backend> <config> [--no-count]
 // <backend>: wasm, wasm-mt (wasm on XNNPACK's threads, one per core), wasm-2t (wasm with two-thread
 // convolutions), cpu, webgpu, tensorflow
-import { availableParallelism } from 'node:os';
 import { countOps } from '@spiketrack/energy';
-import { enableWasmConvThreads, selectBackend, wasmConvThreadsStats } from '@spiketrack/neurons/node';
+import { wasmConvThreadsStats } from '@spiketrack/neurons/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { SpikeTrackModel } from 'spiketrack';
+import { selectBenchBackend } from './select-bench-backend.mjs';
 
 const [backend = 'wasm', configName = 'tiny_256_t1', ...flags] = process.argv.slice(2);
 const countMacs = !flags.includes('--no-count');
@@ -38,14 +38,7 @@ const WARMUP_MS = Number(process.env.SPIKETRACK_BENCH_WARMUP_MS ?? 3000);
 const MAX_WARMUP_RUNS = 6;
 
 try {
-  // wasm-mt: wasm on XNNPACK's thread pool, one thread per core (selectBackend's wasmThreads);
-  // wasm-2t: wasm with its large convolutions split between two threads (enableWasmConvThreads)
-  await selectBackend(
-    backend === 'wasm-2t' || backend === 'wasm-mt' ? 'wasm' : backend,
-    backend === 'wasm-mt' ? { wasmThreads: availableParallelism() } : {},
-  );
-  if (backend === 'wasm-2t' && !(await enableWasmConvThreads()))
-    throw new Error('conv threads did not start');
+  await selectBenchBackend(backend);
 } catch (e) {
   console.log(`unavailable: ${e.message.split('\n')[0]}`);
   process.exit(0);

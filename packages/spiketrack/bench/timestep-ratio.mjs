@@ -7,10 +7,9 @@
 //
 // node bench/timestep-ratio.mjs <backend> <t1-config> <t3-config>
 // <backend>: wasm, wasm-mt (XNNPACK's threads, one per core), cpu, …
-import { availableParallelism } from 'node:os';
-import { selectBackend } from '@spiketrack/neurons/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { SpikeTrackModel } from 'spiketrack';
+import { selectBenchBackend } from './select-bench-backend.mjs';
 
 const [backend = 'wasm', t1 = 'tiny_256_t1', t3 = 'tiny_256_t3'] = process.argv.slice(2);
 /** Alternating pairs of frames after the warm-up pairs. */
@@ -18,10 +17,7 @@ const PAIRS = Number(process.env.SPIKETRACK_BENCH_PAIRS ?? 15);
 const WARMUP_PAIRS = 5;
 
 try {
-  await selectBackend(
-    backend === 'wasm-mt' ? 'wasm' : backend,
-    backend === 'wasm-mt' ? { wasmThreads: availableParallelism() } : {},
-  );
+  await selectBenchBackend(backend);
 } catch (e) {
   console.log(`unavailable: ${e.message.split('\n')[0]}`);
   process.exit(0);
