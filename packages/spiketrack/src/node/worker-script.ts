@@ -5,10 +5,12 @@
  * bundled once per process with esbuild (a dev
  * dependency of the repository), with the workspace packages from their sources, into
  * `node_modules/.cache/spiketrack/` of this package (so that its external imports, tfjs and the
- * image codecs, resolve from there).
+ * image codecs, resolve from there), as a file named by the hash of its contents.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeFileAtomic } from './write-file-atomic';
 
 /** The worker scripts: the built file's name in `dist/`, and the entry in `src/node/`. */
 const WORKERS = {
@@ -76,9 +78,11 @@ async function bundleFromSources(self: string, name: WorkerScriptName): Promise<
   });
   const dir = new URL('node_modules/.cache/spiketrack/', pkg);
   await mkdir(dir, { recursive: true });
-  const file = new URL(`${name}-${process.pid}.mjs`, dir);
-  const tmp = new URL(`${name}-${process.pid}.mjs.tmp`, dir);
-  await writeFile(tmp, (result.outputFiles[0] as { contents: Uint8Array }).contents);
-  await rename(tmp, file);
+  // named by its contents: processes that bundle the same sources share one file (each write is
+  // atomic), and the cache holds one file per version of the worker, not one per test process
+  const contents = (result.outputFiles[0] as { contents: Uint8Array }).contents;
+  const hash = createHash('sha256').update(contents).digest('hex').slice(0, 16);
+  const file = new URL(`${name}-${hash}.mjs`, dir);
+  await writeFileAtomic(fileURLToPath(file), contents);
   return file;
 }
