@@ -93,6 +93,8 @@ describe.skipIf(testBackend() !== 'cpu')('spiketrack demo', () => {
     const out = join(dir, 'frames');
     const run = await cli(
       'demo',
+      '--tracker',
+      'ncc',
       '--out',
       out,
       '--frames',
@@ -111,19 +113,15 @@ describe.skipIf(testBackend() !== 'cpu')('spiketrack demo', () => {
       '00000003.jpg',
     ]);
     expect(new GifReader(readFileSync(join(out, 'demo.gif'))).width).toBe(64);
-    // without --tracker or --checkpoint: the NCC baseline, while the bundled model is in training
-    expect(run.stderr).toMatch(
-      /tracking with the NCC baseline.*still in training, not yet 15 points above this baseline/,
-    );
+    expect(run.stderr).toMatch(/tracking with the NCC baseline \(zero-mean normalized cross-correlation/);
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).tracker).toBe('ncc');
   });
 
-  it('tracks with the bundled SpikeTrack model on request, with its score and FPS in the GIF', async () => {
+  it('tracks with the bundled SpikeTrack model by default, with its score and FPS in the GIF', async () => {
     const out = join(dir, 'bundled');
+    // no --tracker and no --checkpoint: the bundled model
     const run = await cli(
       'demo',
-      '--tracker',
-      'spiketrack',
       '--out',
       out,
       '--seed',
