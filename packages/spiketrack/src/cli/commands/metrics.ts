@@ -175,7 +175,7 @@ export const metricsCommand: CliCommand = {
       const dataset = await openBenchmark(format, dir, split, io);
       if (dataset.missing.length) {
         io.stderr.write(
-          `warning: ${dataset.missing.length} ${dataset.name} sequence(s) not in ${dir}: ${dataset.missing.slice(0, 5).join(', ')}${dataset.missing.length > 5 ? ', …' : ''}; scoring the ${dataset.sequences.length} present\n`,
+          `warning: ${dataset.missing.length} ${dataset.name} sequence(s) not in ${dir ?? defaultSyntheticSuiteDir()}: ${dataset.missing.slice(0, 5).join(', ')}${dataset.missing.length > 5 ? ', …' : ''}; scoring the ${dataset.sequences.length} present\n`,
         );
       }
       if (typeof values.pack === 'string') {
